@@ -1,0 +1,210 @@
+//! Generic, atomic Parquet and JSONL IO for any serde record type.
+//!
+//! The Arrow schema is traced from the Rust type with `serde_arrow`, so the
+//! record structs in [`crate::schema`] are the single source of truth for the
+//! on-disk layout: adding a field adds a column.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use arrow::datatypes::FieldRef;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_arrow::schema::{SchemaLike, TracingOptions};
+
+/// On-disk format of a dataset, chosen from the flag or the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Parquet,
+    Jsonl,
+}
+
+impl OutputFormat {
+    /// `.jsonl`/`.json` → JSONL, anything else → Parquet.
+    pub fn from_path(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl") | Some("json") => OutputFormat::Jsonl,
+            _ => OutputFormat::Parquet,
+        }
+    }
+}
+
+/// Rows per Parquet row group: small enough to stream, large enough to compress well.
+const ROW_GROUP_ROWS: usize = 4096;
+
+fn fields_for<T: Serialize + DeserializeOwned>() -> Result<Vec<FieldRef>> {
+    let options = TracingOptions::default()
+        .allow_null_fields(true)
+        .enums_without_data_as_strings(true);
+    Vec::<FieldRef>::from_type::<T>(options).context("deriving the Arrow schema from the record type")
+}
+
+/// Writes `rows` to `path` as zstd-compressed Parquet, atomically.
+pub fn write_parquet<T: Serialize + DeserializeOwned>(path: &Path, rows: &[T]) -> Result<()> {
+    let fields = fields_for::<T>()?;
+    atomic_write(path, |file| {
+        let schema = Arc::new(arrow::datatypes::Schema::new(fields.clone()));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            .build();
+        let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+        for chunk in rows.chunks(ROW_GROUP_ROWS) {
+            let batch = serde_arrow::to_record_batch(&fields, &chunk)?;
+            writer.write(&batch)?;
+        }
+        if rows.is_empty() {
+            // Still write a valid file with the schema and zero rows.
+            let batch = serde_arrow::to_record_batch(&fields, &Vec::<T>::new())?;
+            writer.write(&batch)?;
+        }
+        writer.close()?;
+        Ok(())
+    })
+}
+
+/// Reads every row of a Parquet file written by [`write_parquet`] (or by any tool
+/// that produced the same columns).
+pub fn read_parquet<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a Parquet file", path.display()))?
+        .build()?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch?;
+        let mut part: Vec<T> = serde_arrow::from_record_batch(&batch)
+            .with_context(|| format!("{}: columns do not match the expected schema", path.display()))?;
+        rows.append(&mut part);
+    }
+    Ok(rows)
+}
+
+/// Writes one JSON object per line, atomically.
+pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    atomic_write(path, |file| {
+        let mut out = BufWriter::new(file);
+        for row in rows {
+            serde_json::to_writer(&mut out, row)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}
+
+/// Reads a JSONL file of records; blank lines are ignored.
+pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows.push(serde_json::from_str(&line).with_context(|| format!("{}:{}", path.display(), i + 1))?);
+    }
+    Ok(rows)
+}
+
+/// Writes in the format implied by the extension (see [`OutputFormat::from_path`]).
+pub fn write_rows<T: Serialize + DeserializeOwned>(path: &Path, rows: &[T]) -> Result<()> {
+    match OutputFormat::from_path(path) {
+        OutputFormat::Parquet => write_parquet(path, rows),
+        OutputFormat::Jsonl => write_jsonl(path, rows),
+    }
+}
+
+/// Reads in the format implied by the extension.
+pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    match OutputFormat::from_path(path) {
+        OutputFormat::Parquet => read_parquet(path),
+        OutputFormat::Jsonl => read_jsonl(path),
+    }
+}
+
+/// Runs `write` against a temporary file beside `path`, then renames it over
+/// `path`. On error the temporary file is removed and `path` is untouched.
+pub fn atomic_write(path: &Path, write: impl FnOnce(File) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let Some(name) = path.file_name() else {
+        bail!("output path {} has no file name", path.display());
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let file = tmp.reopen()?;
+    write(file).with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ExampleCall, FunctionRecord, Param, ParamKind};
+
+    fn sample() -> FunctionRecord {
+        let mut r = FunctionRecord::error("files", "demo", "a.py", "binary", "x");
+        r.status = crate::RecordStatus::Ok;
+        r.error = None;
+        r.params = vec![Param { name: "x".into(), kind: ParamKind::PositionalOrKeyword, annotation: Some("int".into()), default: None }];
+        r.examples = vec![ExampleCall { call: "f(1)".into(), expected: Some("2".into()), origin: "doctest".into() }];
+        r.uses_builtins = vec!["len".into()];
+        r
+    }
+
+    #[test]
+    fn parquet_round_trip_preserves_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.parquet");
+        let rows = vec![sample(), FunctionRecord::error("files", "demo", "b.py", "syntax_error", "bad")];
+        write_parquet(&path, &rows).unwrap();
+        let back: Vec<FunctionRecord> = read_parquet(&path).unwrap();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn empty_dataset_is_a_valid_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.parquet");
+        write_parquet::<FunctionRecord>(&path, &[]).unwrap();
+        let back: Vec<FunctionRecord> = read_parquet(&path).unwrap();
+        assert!(back.is_empty());
+    }
+
+    #[test]
+    fn jsonl_round_trip_and_format_by_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jsonl");
+        write_rows(&path, &[sample()]).unwrap();
+        let back: Vec<FunctionRecord> = read_rows(&path).unwrap();
+        assert_eq!(back, vec![sample()]);
+        assert_eq!(OutputFormat::from_path(Path::new("a.parquet")), OutputFormat::Parquet);
+    }
+
+    #[test]
+    fn failed_write_leaves_destination_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keep.jsonl");
+        std::fs::write(&path, "old\n").unwrap();
+        let err = atomic_write(&path, |_f| bail!("boom"));
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temporary file removed");
+    }
+}

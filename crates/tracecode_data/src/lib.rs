@@ -1,0 +1,12 @@
+//! Record schemas shared by every TraceCode stage, and their on-disk formats.
+//!
+//! Datasets are Apache Parquet (readable by pandas, polars and HF `datasets`);
+//! small human-facing files are JSONL. Every writer is atomic: it writes a
+//! temporary file in the destination directory and renames it into place, so
+//! an interrupted run never leaves a truncated dataset behind.
+
+pub mod io;
+pub mod schema;
+
+pub use io::{read_parquet, read_rows, write_jsonl, write_parquet, write_rows, OutputFormat};
+pub use schema::{ExampleCall, FunctionRecord, Param, ParamKind, RecordStatus};

@@ -1,0 +1,4 @@
+//! Python source analysis: parsing with Astral's ruff parser, function
+//! extraction for the corpus, control-flow graphs for tracing, and rewrites.
+
+pub mod cfg;
