@@ -43,7 +43,8 @@ fn fields_for<T: Serialize + DeserializeOwned>() -> Result<Vec<FieldRef>> {
     let options = TracingOptions::default()
         .allow_null_fields(true)
         .enums_without_data_as_strings(true);
-    Vec::<FieldRef>::from_type::<T>(options).context("deriving the Arrow schema from the record type")
+    Vec::<FieldRef>::from_type::<T>(options)
+        .context("deriving the Arrow schema from the record type")
 }
 
 /// Writes `rows` to `path` as zstd-compressed Parquet, atomically.
@@ -79,8 +80,12 @@ pub fn read_parquet<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     let mut rows = Vec::new();
     for batch in reader {
         let batch = batch?;
-        let mut part: Vec<T> = serde_arrow::from_record_batch(&batch)
-            .with_context(|| format!("{}: columns do not match the expected schema", path.display()))?;
+        let mut part: Vec<T> = serde_arrow::from_record_batch(&batch).with_context(|| {
+            format!(
+                "{}: columns do not match the expected schema",
+                path.display()
+            )
+        })?;
         rows.append(&mut part);
     }
     Ok(rows)
@@ -108,7 +113,9 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
         if line.trim().is_empty() {
             continue;
         }
-        rows.push(serde_json::from_str(&line).with_context(|| format!("{}:{}", path.display(), i + 1))?);
+        rows.push(
+            serde_json::from_str(&line).with_context(|| format!("{}:{}", path.display(), i + 1))?,
+        );
     }
     Ok(rows)
 }
@@ -149,7 +156,8 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(File) -> Result<()>) -> Resu
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     let file = tmp.reopen()?;
     write(file).with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("renaming into {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
     Ok(())
 }
 
@@ -162,8 +170,17 @@ mod tests {
         let mut r = FunctionRecord::error("files", "demo", "a.py", "binary", "x");
         r.status = crate::RecordStatus::Ok;
         r.error = None;
-        r.params = vec![Param { name: "x".into(), kind: ParamKind::PositionalOrKeyword, annotation: Some("int".into()), default: None }];
-        r.examples = vec![ExampleCall { call: "f(1)".into(), expected: Some("2".into()), origin: "doctest".into() }];
+        r.params = vec![Param {
+            name: "x".into(),
+            kind: ParamKind::PositionalOrKeyword,
+            annotation: Some("int".into()),
+            default: None,
+        }];
+        r.examples = vec![ExampleCall {
+            call: "f(1)".into(),
+            expected: Some("2".into()),
+            origin: "doctest".into(),
+        }];
         r.uses_builtins = vec!["len".into()];
         r
     }
@@ -172,7 +189,10 @@ mod tests {
     fn parquet_round_trip_preserves_records() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.parquet");
-        let rows = vec![sample(), FunctionRecord::error("files", "demo", "b.py", "syntax_error", "bad")];
+        let rows = vec![
+            sample(),
+            FunctionRecord::error("files", "demo", "b.py", "syntax_error", "bad"),
+        ];
         write_parquet(&path, &rows).unwrap();
         let back: Vec<FunctionRecord> = read_parquet(&path).unwrap();
         assert_eq!(back, rows);
@@ -194,7 +214,10 @@ mod tests {
         write_rows(&path, &[sample()]).unwrap();
         let back: Vec<FunctionRecord> = read_rows(&path).unwrap();
         assert_eq!(back, vec![sample()]);
-        assert_eq!(OutputFormat::from_path(Path::new("a.parquet")), OutputFormat::Parquet);
+        assert_eq!(
+            OutputFormat::from_path(Path::new("a.parquet")),
+            OutputFormat::Parquet
+        );
     }
 
     #[test]
@@ -205,6 +228,10 @@ mod tests {
         let err = atomic_write(&path, |_f| bail!("boom"));
         assert!(err.is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temporary file removed");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temporary file removed"
+        );
     }
 }

@@ -3,12 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Whether a row holds a usable function or explains why an input yielded none.
+/// Whether a row holds a usable function, or explains why an input yielded none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     Ok,
+    /// The input could not be read or parsed (`error` says why).
     Error,
+    /// The input was fine but holds nothing to extract (e.g. a module without functions).
+    Skipped,
 }
 
 /// How a parameter binds, mirroring Python's `inspect.Parameter.kind`.
@@ -122,9 +125,17 @@ pub struct FunctionRecord {
 
 impl FunctionRecord {
     /// An error row: the input at `source`/`path` yielded no function, for `reason`.
-    pub fn error(source: &str, source_name: &str, path: &str, reason: &str, detail: impl Into<String>) -> Self {
+    pub fn error(
+        source: &str,
+        source_name: &str,
+        path: &str,
+        reason: &str,
+        detail: impl Into<String>,
+    ) -> Self {
         let detail = detail.into();
-        let id = crate::schema::content_id(&format!("{source}\0{source_name}\0{path}\0{reason}\0{detail}"));
+        let id = crate::schema::content_id(&format!(
+            "{source}\0{source_name}\0{path}\0{reason}\0{detail}"
+        ));
         FunctionRecord {
             id,
             status: RecordStatus::Error,

@@ -2,3 +2,4 @@
 //! extraction for the corpus, control-flow graphs for tracing, and rewrites.
 
 pub mod cfg;
+pub mod extract;

@@ -1,0 +1,58 @@
+//! Stages that later releases fill in. They exist so `--help` shows the whole
+//! pipeline, and they fail with a clear message instead of producing anything.
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+
+/// Arguments of a planned stage: accepted and ignored, so the error below is
+/// the one a user sees whatever they typed.
+#[derive(Args, Debug)]
+pub struct Ignored {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    args: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Planned {
+    /// [not yet available] Run each standalone function on generated inputs in a sandbox and record traces.
+    Trace(Ignored),
+    /// [not yet available] Generate semantics-preserving rewrites and mutants, re-trace, label trace equivalence.
+    Variants(Ignored),
+    /// [not yet available] Build contrastive training examples (anchor, positives, hard negatives).
+    Pairs(Ignored),
+    /// [not yet available] Build evaluation sets such as adversarial clone detection.
+    BenchSet(Ignored),
+    /// [not yet available] Render a trace as text for LLM prompts (NExT, SemCoder, CodeExecutor, Concise).
+    Render(Ignored),
+    /// [not yet available] Train a byte-level BPE tokenizer on code and docstrings.
+    Tokenizer(Ignored),
+    /// [not yet available] Train the fused code + trace encoder (or the static-only baseline).
+    Train(Ignored),
+    /// [not yet available] Embed code or natural language with a trained model.
+    Embed(Ignored),
+    /// [not yet available] Evaluate on clone detection, code search, vulnerability detection, summarization.
+    Eval(Ignored),
+    /// [not yet available] Run the ablation grid and tabulate every task.
+    Ablate(Ignored),
+    /// [not yet available] Write the HTML and Markdown report.
+    Report(Ignored),
+}
+
+impl Planned {
+    pub fn run(&self) -> Result<()> {
+        let name = match self {
+            Planned::Trace(_) => "trace",
+            Planned::Variants(_) => "variants",
+            Planned::Pairs(_) => "pairs",
+            Planned::BenchSet(_) => "bench-set",
+            Planned::Render(_) => "render",
+            Planned::Tokenizer(_) => "tokenizer",
+            Planned::Train(_) => "train",
+            Planned::Embed(_) => "embed",
+            Planned::Eval(_) => "eval",
+            Planned::Ablate(_) => "ablate",
+            Planned::Report(_) => "report",
+        };
+        bail!("`tracecode {name}` is not yet available in this version; see README.md for the stages that are")
+    }
+}

@@ -1,0 +1,60 @@
+//! The `tracecode` command line: one subcommand per pipeline stage.
+
+mod commands;
+mod env;
+mod progress;
+mod sources;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Contrastive pre-training of code encoders on static code and dynamic execution traces.
+///
+/// The pipeline, one command per stage:
+///
+///   corpus → trace → variants → pairs → train → eval → report
+///
+/// `tracecode pipeline` runs every available stage on a default corpus
+/// (the local Python standard library plus MBPP when present).
+#[derive(Parser)]
+#[command(
+    name = "tracecode",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Corpus(commands::corpus::CorpusArgs),
+    Pipeline(commands::pipeline::PipelineArgs),
+    #[command(flatten)]
+    Planned(commands::planned::Planned),
+    /// Internal: a sandboxed tracing worker, started by the supervisor on private fds.
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Worker => tracecode_exec::worker_main(),
+        Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
+        Command::Pipeline(args) => commands::pipeline::run(&args),
+        Command::Planned(planned) => planned.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

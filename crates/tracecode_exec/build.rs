@@ -1,0 +1,5 @@
+include!("build_support.rs");
+
+fn main() {
+    emit_python_embedding();
+}
