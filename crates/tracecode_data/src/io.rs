@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use arrow::datatypes::FieldRef;
+use arrow::datatypes::{DataType, Field, FieldRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -43,8 +43,28 @@ fn fields_for<T: Serialize + DeserializeOwned>() -> Result<Vec<FieldRef>> {
     let options = TracingOptions::default()
         .allow_null_fields(true)
         .enums_without_data_as_strings(true);
-    Vec::<FieldRef>::from_type::<T>(options)
-        .context("deriving the Arrow schema from the record type")
+    let fields = Vec::<FieldRef>::from_type::<T>(options)
+        .context("deriving the Arrow schema from the record type")?;
+    Ok(fields.iter().map(|f| Arc::new(plain_strings(f))).collect())
+}
+
+/// Field-less enums trace as dictionary-encoded strings; store them as plain
+/// strings so every reader (pandas, HF `datasets`, DuckDB) sees ordinary text.
+fn plain_strings(field: &Field) -> Field {
+    let data_type = match field.data_type() {
+        DataType::Dictionary(_, value)
+            if matches!(value.as_ref(), DataType::Utf8 | DataType::LargeUtf8) =>
+        {
+            value.as_ref().clone()
+        }
+        DataType::List(item) => DataType::List(Arc::new(plain_strings(item))),
+        DataType::LargeList(item) => DataType::LargeList(Arc::new(plain_strings(item))),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(|f| Arc::new(plain_strings(f))).collect())
+        }
+        other => other.clone(),
+    };
+    field.clone().with_data_type(data_type)
 }
 
 /// Writes `rows` to `path` as zstd-compressed Parquet, atomically.
@@ -196,6 +216,16 @@ mod tests {
         write_parquet(&path, &rows).unwrap();
         let back: Vec<FunctionRecord> = read_parquet(&path).unwrap();
         assert_eq!(back, rows);
+        let file = File::open(&path).unwrap();
+        let schema = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .schema()
+            .clone();
+        assert_eq!(
+            schema.field_with_name("status").unwrap().data_type(),
+            &DataType::LargeUtf8,
+            "enums are plain strings"
+        );
     }
 
     #[test]
