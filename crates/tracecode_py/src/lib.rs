@@ -3,3 +3,4 @@
 
 pub mod cfg;
 pub mod extract;
+pub mod inputs;

@@ -100,19 +100,23 @@ fn render_report(corpus: &serde_json::Value) -> String {
             d["exact"], d["near"]
         );
     }
-    md.push_str("\n### Errors by reason\n\n| reason | rows |\n|---|---|\n");
-    if let Some(errors) = corpus.get("errors").and_then(|e| e.as_object()) {
-        for (k, v) in errors {
-            let _ = writeln!(md, "| {k} | {v} |");
-        }
-    }
-    md.push_str("\n### Why functions are not standalone\n\n| reason | functions |\n|---|---|\n");
-    if let Some(reasons) = corpus
-        .get("non_standalone_reasons")
-        .and_then(|e| e.as_object())
-    {
-        for (k, v) in reasons {
-            let _ = writeln!(md, "| {k} | {v} |");
+    for (title, key, unit) in [
+        ("Errors by reason", "errors", "rows"),
+        ("Skipped inputs by reason", "skipped", "rows"),
+        (
+            "Why functions are not standalone",
+            "non_standalone_reasons",
+            "functions",
+        ),
+    ] {
+        let _ = write!(md, "\n### {title}\n\n| reason | {unit} |\n|---|---|\n");
+        for (reason, count) in corpus
+            .get(key)
+            .and_then(|e| e.as_object())
+            .into_iter()
+            .flatten()
+        {
+            let _ = writeln!(md, "| {reason} | {count} |");
         }
     }
     md.push_str("\n## Pending stages\n\ntrace, variants, pairs, train, eval and the HTML report are not yet available in this version.\n");

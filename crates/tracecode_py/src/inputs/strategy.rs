@@ -1,0 +1,450 @@
+//! The input sources, their order and budget, and how argument values become
+//! a call expression.
+//!
+//! Order matters because callers usually keep the first `k`: known-good
+//! example calls first, then their mutations (near known-good), a baseline
+//! with defaults, and only then type-directed random draws.
+
+use std::collections::HashSet;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use ruff_python_ast::Expr;
+use ruff_text_size::{Ranged, TextRange};
+use tracecode_data::schema::ParamKind;
+
+use super::{infer_param_types, mutate_arg, random_value, zero_value, FunctionSpec, ValueType};
+
+/// Where a generated call came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputStrategy {
+    /// An example call from a doctest or test, verbatim.
+    Examples,
+    /// Every defaulted parameter omitted, required ones at their type's zero value.
+    Defaults,
+    /// Random values of the annotated types.
+    TypeHints,
+    /// Random values of types inferred from how the body uses the parameters.
+    Usage,
+    /// Random values of whatever is known, anything where nothing is.
+    Random,
+    /// Example calls with one or two literal arguments nudged.
+    Mutation,
+}
+
+/// One call expression to trace, e.g. `f(1, [2, 3])`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedCall {
+    pub call: String,
+    pub strategy: InputStrategy,
+}
+
+/// A kind of input source. Proposals may repeat; [`generate_calls`] dedups.
+pub trait InputSource {
+    fn strategy(&self) -> InputStrategy;
+    /// Up to `n` call expressions for `spec`, drawing randomness only from `rng`.
+    fn propose(&self, spec: &FunctionSpec, rng: &mut ChaCha8Rng, n: usize) -> Vec<String>;
+}
+
+impl InputSource for InputStrategy {
+    fn strategy(&self) -> InputStrategy {
+        *self
+    }
+
+    fn propose(&self, spec: &FunctionSpec, rng: &mut ChaCha8Rng, n: usize) -> Vec<String> {
+        match self {
+            InputStrategy::Examples => spec
+                .examples
+                .iter()
+                .take(n)
+                .map(|e| e.call.clone())
+                .collect(),
+            InputStrategy::Mutation => mutations(spec, rng, n),
+            InputStrategy::Defaults => {
+                let types = param_types(spec);
+                let values = spec
+                    .params
+                    .iter()
+                    .zip(&types)
+                    .map(|(p, t)| match p.kind {
+                        ParamKind::VarPositional | ParamKind::VarKeyword => None,
+                        _ if p.default.is_some() => None,
+                        _ => Some(zero_value(&t.ty)),
+                    })
+                    .collect();
+                vec![build_call(spec, values)]
+            }
+            InputStrategy::TypeHints | InputStrategy::Usage | InputStrategy::Random => {
+                let types = param_types(spec);
+                let wanted = |s: Source| match self {
+                    InputStrategy::TypeHints => s == Source::Hint,
+                    _ => s == Source::Usage,
+                };
+                if *self != InputStrategy::Random && !types.iter().any(|t| wanted(t.source)) {
+                    return Vec::new();
+                }
+                (0..n).map(|_| random_call(spec, &types, rng)).collect()
+            }
+        }
+    }
+}
+
+/// Up to `k` distinct calls for `spec`, deterministic for `seed`: examples,
+/// then mutations (up to half of what is left), one defaults baseline, then
+/// type-hint, usage and random draws sharing the rest.
+pub fn generate_calls(spec: &FunctionSpec, k: usize, seed: u64) -> Vec<GeneratedCall> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out: Vec<GeneratedCall> = Vec::new();
+    let mut seen = HashSet::new();
+    let order = [
+        InputStrategy::Examples,
+        InputStrategy::Mutation,
+        InputStrategy::Defaults,
+        InputStrategy::TypeHints,
+        InputStrategy::Usage,
+        InputStrategy::Random,
+    ];
+    for (i, source) in order.iter().enumerate() {
+        let left = k - out.len();
+        let budget = match source {
+            InputStrategy::Examples | InputStrategy::Random => left,
+            InputStrategy::Mutation => left / 2,
+            InputStrategy::Defaults => left.min(1),
+            // TypeHints and Usage split what is left with Random.
+            _ => left.div_ceil(order.len() - i),
+        };
+        if budget == 0 {
+            continue;
+        }
+        // Over-propose so that duplicates do not starve the budget.
+        let mut taken = 0;
+        for call in source.propose(spec, &mut rng, budget * 3) {
+            if taken == budget {
+                break;
+            }
+            if seen.insert(call.clone()) {
+                out.push(GeneratedCall {
+                    call,
+                    strategy: source.strategy(),
+                });
+                taken += 1;
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Hint,
+    Usage,
+    Default,
+    Unknown,
+}
+
+struct ParamType {
+    ty: ValueType,
+    source: Source,
+}
+
+/// Best-known type per parameter: annotation, then body usage, then the default's literal type.
+fn param_types(spec: &FunctionSpec) -> Vec<ParamType> {
+    let usage = infer_param_types(&spec.code);
+    spec.params
+        .iter()
+        .map(|p| {
+            let hinted = p
+                .annotation
+                .as_deref()
+                .map_or(ValueType::Any, ValueType::from_annotation);
+            if hinted != ValueType::Any {
+                return ParamType {
+                    ty: hinted,
+                    source: Source::Hint,
+                };
+            }
+            let used = usage
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .map(|(_, t)| t.clone());
+            if let Some(ty) = used.filter(|t| *t != ValueType::Any) {
+                return ParamType {
+                    ty,
+                    source: Source::Usage,
+                };
+            }
+            let lit = p
+                .default
+                .as_deref()
+                .map_or(ValueType::Any, ValueType::of_literal);
+            let source = if lit == ValueType::Any {
+                Source::Unknown
+            } else {
+                Source::Default
+            };
+            ParamType { ty: lit, source }
+        })
+        .collect()
+}
+
+/// One random call: defaulted params are omitted 30% of the time, `*args`
+/// gets one extra element half the time, `**kwargs` gets nothing.
+fn random_call(spec: &FunctionSpec, types: &[ParamType], rng: &mut ChaCha8Rng) -> String {
+    let values = spec
+        .params
+        .iter()
+        .zip(types)
+        .map(|(p, t)| match p.kind {
+            ParamKind::VarKeyword => None,
+            ParamKind::VarPositional => rng.gen_bool(0.5).then(|| random_value(&t.ty, rng)),
+            _ if p.default.is_some() && rng.gen_bool(0.3) => None,
+            _ => Some(random_value(&t.ty, rng)),
+        })
+        .collect();
+    build_call(spec, values)
+}
+
+/// `name(args)` from one optional value per parameter (`None` = omit).
+/// Once a positional parameter is omitted, later ones go by keyword; a
+/// method's first parameter (`self`/`cls`) is always passed as `None`.
+fn build_call(spec: &FunctionSpec, values: Vec<Option<String>>) -> String {
+    let mut args = Vec::new();
+    let mut kwargs = Vec::new();
+    let mut by_keyword = false;
+    for (i, (p, v)) in spec.params.iter().zip(values).enumerate() {
+        let v = if spec.is_method && i == 0 {
+            Some("None".to_string())
+        } else {
+            v
+        };
+        match (p.kind, v) {
+            (ParamKind::VarKeyword, _) => {}
+            (ParamKind::VarPositional, Some(v)) if !by_keyword => args.push(v),
+            (ParamKind::PositionalOnly | ParamKind::PositionalOrKeyword, None) => by_keyword = true,
+            (ParamKind::PositionalOnly, Some(v)) if !by_keyword => args.push(v),
+            (ParamKind::PositionalOrKeyword, Some(v)) if !by_keyword => args.push(v),
+            (ParamKind::PositionalOrKeyword | ParamKind::KeywordOnly, Some(v)) => {
+                kwargs.push(format!("{}={v}", p.name))
+            }
+            _ => {}
+        }
+    }
+    args.extend(kwargs);
+    format!("{}({})", spec.name, args.join(", "))
+}
+
+/// Example calls with one argument (sometimes two) mutated, spliced into the
+/// original text so non-literal arguments survive untouched.
+fn mutations(spec: &FunctionSpec, rng: &mut ChaCha8Rng, n: usize) -> Vec<String> {
+    let calls: Vec<(String, Vec<TextRange>)> = spec
+        .examples
+        .iter()
+        .filter_map(|e| {
+            let parsed = ruff_python_parser::parse_expression(&e.call).ok()?;
+            let Expr::Call(call) = parsed.expr() else {
+                return None;
+            };
+            let ranges = call
+                .arguments
+                .args
+                .iter()
+                .filter(|a| !a.is_starred_expr())
+                .map(|a| a.range())
+                .chain(
+                    call.arguments
+                        .keywords
+                        .iter()
+                        .filter(|k| k.arg.is_some())
+                        .map(|k| k.value.range()),
+                )
+                .collect::<Vec<_>>();
+            (!ranges.is_empty()).then(|| (e.call.clone(), ranges))
+        })
+        .collect();
+    let mut out = Vec::new();
+    if calls.is_empty() {
+        return out;
+    }
+    for attempt in 0..n * 4 {
+        if out.len() == n {
+            break;
+        }
+        let (text, ranges) = &calls[attempt % calls.len()];
+        let mut picks = vec![rng.gen_range(0..ranges.len())];
+        if ranges.len() > 1 && rng.gen_bool(0.3) {
+            picks.push(rng.gen_range(0..ranges.len()));
+        }
+        picks.sort_unstable();
+        picks.dedup();
+        let mut new = text.clone();
+        let mut changed = false;
+        // Right to left, so earlier ranges stay valid.
+        for &i in picks.iter().rev() {
+            let r = ranges[i];
+            if let Some(m) = mutate_arg(&text[r], rng) {
+                new.replace_range(usize::from(r.start())..usize::from(r.end()), &m);
+                changed = true;
+            }
+        }
+        if changed {
+            out.push(new);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracecode_data::schema::{ExampleCall, Param};
+
+    fn param(name: &str, kind: ParamKind, ann: Option<&str>, default: Option<&str>) -> Param {
+        Param {
+            name: name.into(),
+            kind,
+            annotation: ann.map(Into::into),
+            default: default.map(Into::into),
+        }
+    }
+
+    fn spec() -> FunctionSpec {
+        FunctionSpec {
+            name: "f".into(),
+            params: vec![
+                param(
+                    "xs",
+                    ParamKind::PositionalOrKeyword,
+                    Some("List[int]"),
+                    None,
+                ),
+                param("k", ParamKind::PositionalOrKeyword, None, None),
+                param("flag", ParamKind::PositionalOrKeyword, None, Some("False")),
+                param("args", ParamKind::VarPositional, None, None),
+                param("kw", ParamKind::VarKeyword, None, None),
+            ],
+            code: "def f(xs: List[int], k, flag=False, *args, **kw):\n    return xs[k % 3]\n"
+                .into(),
+            is_method: false,
+            examples: vec![ExampleCall {
+                call: "f([1, 2, 3], 1)".into(),
+                expected: Some("2".into()),
+                origin: "doctest".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn order_determinism_and_dedup() {
+        let s = spec();
+        let a = generate_calls(&s, 20, 42);
+        assert_eq!(a, generate_calls(&s, 20, 42));
+        assert_ne!(a, generate_calls(&s, 20, 43));
+        assert_eq!(a.len(), 20);
+        assert_eq!(
+            a[0],
+            GeneratedCall {
+                call: "f([1, 2, 3], 1)".into(),
+                strategy: InputStrategy::Examples
+            }
+        );
+        assert_eq!(a[1].strategy, InputStrategy::Mutation);
+        let rank = |s: InputStrategy| {
+            [
+                InputStrategy::Examples,
+                InputStrategy::Mutation,
+                InputStrategy::Defaults,
+                InputStrategy::TypeHints,
+                InputStrategy::Usage,
+                InputStrategy::Random,
+            ]
+            .iter()
+            .position(|x| *x == s)
+        };
+        assert!(a
+            .windows(2)
+            .all(|w| rank(w[0].strategy) <= rank(w[1].strategy)));
+        assert!(a.iter().any(|c| c.strategy == InputStrategy::TypeHints));
+        assert!(a
+            .iter()
+            .any(|c| c.strategy == InputStrategy::Defaults && c.call == "f([], 0)"));
+        let unique: HashSet<_> = a.iter().map(|c| &c.call).collect();
+        assert_eq!(unique.len(), a.len());
+        for c in &a {
+            let parsed = ruff_python_parser::parse_expression(&c.call)
+                .unwrap_or_else(|_| panic!("{}", c.call));
+            let Expr::Call(call) = parsed.expr() else {
+                panic!("{}", c.call)
+            };
+            // xs and k always; flag may be omitted; at most one *args element.
+            let n = call.arguments.args.len() + call.arguments.keywords.len();
+            assert!((2..=4).contains(&n), "{}", c.call);
+            assert!(call
+                .arguments
+                .keywords
+                .iter()
+                .all(|k| k.arg.as_ref().unwrap().as_str() == "flag"));
+        }
+        // Defaulted params are sometimes omitted.
+        assert!(a.iter().any(|c| c.strategy != InputStrategy::Examples
+            && c.call.matches(',').count() == 1
+            && !c.call.starts_with("f([1")));
+    }
+
+    #[test]
+    fn methods_get_none_for_self_and_omission_switches_to_keywords() {
+        let s = FunctionSpec {
+            name: "m".into(),
+            params: vec![
+                param("self", ParamKind::PositionalOrKeyword, None, None),
+                param("a", ParamKind::PositionalOrKeyword, Some("int"), Some("1")),
+                param(
+                    "b",
+                    ParamKind::PositionalOrKeyword,
+                    Some("str"),
+                    None.or(Some("'x'")),
+                ),
+            ],
+            code: "def m(self, a: int = 1, b: str = 'x'):\n    return a\n".into(),
+            is_method: true,
+            examples: vec![],
+        };
+        let calls = generate_calls(&s, 30, 1);
+        assert!(calls.iter().all(|c| c.call.starts_with("m(None")));
+        assert!(calls.iter().any(|c| c.call == "m(None)"));
+        assert!(calls.iter().any(|c| c.call.starts_with("m(None, b=")));
+    }
+
+    #[test]
+    fn usage_and_random_without_hints() {
+        let s = FunctionSpec {
+            name: "g".into(),
+            params: vec![param("s", ParamKind::PositionalOrKeyword, None, None)],
+            code: "def g(s):\n    return s.upper()\n".into(),
+            is_method: false,
+            examples: vec![],
+        };
+        let calls = generate_calls(&s, 10, 9);
+        assert!(calls.iter().any(|c| c.strategy == InputStrategy::Usage));
+        assert!(
+            calls
+                .iter()
+                .all(|c| c.call.starts_with("g('") || c.call.starts_with("g(\"")),
+            "{calls:?}"
+        );
+        // Nothing to vary: a no-parameter function yields one call.
+        let empty = FunctionSpec {
+            params: vec![],
+            code: "def h():\n    pass\n".into(),
+            name: "h".into(),
+            ..s
+        };
+        assert_eq!(
+            generate_calls(&empty, 10, 0),
+            vec![GeneratedCall {
+                call: "h()".into(),
+                strategy: InputStrategy::Defaults
+            }]
+        );
+    }
+}
