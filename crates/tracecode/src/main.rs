@@ -34,6 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Corpus(commands::corpus::CorpusArgs),
+    Trace(commands::trace::TraceArgs),
     Pipeline(commands::pipeline::PipelineArgs),
     #[command(flatten)]
     Planned(commands::planned::Planned),
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Worker => tracecode_exec::worker_main(),
         Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
+        Command::Trace(args) => commands::trace::run(&args),
         Command::Pipeline(args) => commands::pipeline::run(&args),
         Command::Planned(planned) => planned.run(),
     };

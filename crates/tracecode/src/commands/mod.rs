@@ -3,3 +3,4 @@
 pub mod corpus;
 pub mod pipeline;
 pub mod planned;
+pub mod trace;

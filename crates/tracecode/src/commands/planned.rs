@@ -14,8 +14,6 @@ pub struct Ignored {
 
 #[derive(Subcommand, Debug)]
 pub enum Planned {
-    /// [not yet available] Run each standalone function on generated inputs in a sandbox and record traces.
-    Trace(Ignored),
     /// [not yet available] Generate semantics-preserving rewrites and mutants, re-trace, label trace equivalence.
     Variants(Ignored),
     /// [not yet available] Build contrastive training examples (anchor, positives, hard negatives).
@@ -41,7 +39,6 @@ pub enum Planned {
 impl Planned {
     pub fn run(&self) -> Result<()> {
         let name = match self {
-            Planned::Trace(_) => "trace",
             Planned::Variants(_) => "variants",
             Planned::Pairs(_) => "pairs",
             Planned::BenchSet(_) => "bench-set",

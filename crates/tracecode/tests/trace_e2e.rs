@@ -1,0 +1,241 @@
+//! End-to-end tests of `tracecode trace`: real MBPP functions traced through
+//! the sandboxed workers, and a file of hostile functions that must be
+//! contained while the benign function beside them is traced.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Trace rows read from JSONL output (the test binary cannot name the CLI's types).
+fn read_traces(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn statuses(row: &Value) -> Vec<String> {
+    row["candidate_statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn tracecode(args: &[&str], cwd: &Path) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_tracecode"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run tracecode");
+    assert!(
+        out.status.success(),
+        "tracecode {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
+    let mbpp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/search/mbpp.jsonl");
+    if !mbpp.exists() {
+        eprintln!("skipping: {} not present", mbpp.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("mbpp.parquet");
+    let traces = dir.path().join("traces.jsonl");
+    tracecode(
+        &[
+            "corpus",
+            mbpp.to_str().unwrap(),
+            "--limit",
+            "12",
+            "--seed",
+            "1",
+            "-o",
+            corpus.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    tracecode(
+        &[
+            "trace",
+            corpus.to_str().unwrap(),
+            "-o",
+            traces.to_str().unwrap(),
+            "--inputs",
+            "5",
+            "--limit",
+            "6",
+        ],
+        dir.path(),
+    );
+    let rows = read_traces(&traces);
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        assert_eq!(
+            r["status"],
+            "traced",
+            "{}: {:?}",
+            r["qualname"],
+            statuses(r)
+        );
+        let n_blocks = r["cfg"]["blocks"].as_array().unwrap().len() as u64;
+        for run in r["runs"].as_array().unwrap() {
+            let blocks = run["blocks"].as_array().unwrap();
+            assert!(!blocks.is_empty(), "{} {}", r["qualname"], run["call"]);
+            assert!(blocks.iter().all(|b| b.as_u64().unwrap() < n_blocks));
+            assert!(
+                run["result"]["return_repr"].is_string()
+                    || run["result"]["exception_type"].is_string()
+            );
+        }
+        assert!(
+            r["blocks_hit"].as_u64().unwrap() >= 1
+                && r["blocks_hit"].as_u64() <= r["blocks_total"].as_u64()
+        );
+    }
+    let with_five = rows
+        .iter()
+        .filter(|r| r["runs"].as_array().unwrap().len() >= 5)
+        .count();
+    assert!(with_five >= 4, "{with_five} of 6 have 5 valid inputs");
+    // The example calls come first and their values are logged.
+    assert!(rows.iter().any(|r| r["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|run| run["strategy"] == "examples"
+            && !run["result"]["values"].as_array().unwrap().is_empty())));
+
+    // Resume: a second run with a larger limit traces only the new functions.
+    let out = tracecode(
+        &[
+            "trace",
+            corpus.to_str().unwrap(),
+            "-o",
+            traces.to_str().unwrap(),
+            "--inputs",
+            "5",
+            "--limit",
+            "8",
+        ],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("6 already traced, 2 to trace"));
+    let again = read_traces(&traces);
+    assert_eq!(again.len(), 8);
+    assert_eq!(
+        again[..6].iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+        rows.iter().map(|r| &r["id"]).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn hostile_functions_are_contained_and_the_benign_one_is_traced() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let written = dir.path().join("written.txt");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let v = victim.display();
+    let w = written.display();
+    // The classifier would not call these standalone; `--all` traces them anyway,
+    // so the sandbox, not the classifier, is what must stop them.
+    let src = format!(
+        r#"import os
+import socket
+
+def write_file(x: int) -> int:
+    open('{w}', 'w').write('pwned')
+    return x
+
+def unlink_file(x: int) -> int:
+    os.unlink('{v}')
+    return x
+
+def connect(x: int) -> int:
+    socket.create_connection(('127.0.0.1', {port}))
+    return x
+
+def spawn(x: int) -> int:
+    os.system('touch {w}')
+    return x
+
+def spin(x: int) -> int:
+    while True:
+        x += 1
+
+def benign(xs: list) -> int:
+    """Sum a list of integers twice over."""
+    total = 0
+    for v in xs:
+        total += 2 * v
+    return total
+"#
+    );
+    let file = dir.path().join("hostile.py");
+    std::fs::write(&file, src).unwrap();
+    let corpus = dir.path().join("c.parquet");
+    let traces = dir.path().join("t.jsonl");
+    tracecode(
+        &[
+            "corpus",
+            file.to_str().unwrap(),
+            "-o",
+            corpus.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    tracecode(
+        &[
+            "trace",
+            corpus.to_str().unwrap(),
+            "--all",
+            "-o",
+            traces.to_str().unwrap(),
+            "--inputs",
+            "3",
+            "--timeout",
+            "500",
+        ],
+        dir.path(),
+    );
+
+    assert!(!written.exists(), "a hostile function wrote a file");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(listener.accept().is_err(), "a hostile function connected");
+    let rows = read_traces(&traces);
+    let by = |name: &str| {
+        rows.iter()
+            .find(|r| r["qualname"] == name)
+            .unwrap_or_else(|| panic!("{name} not traced"))
+    };
+    let benign = by("benign");
+    assert_eq!(benign["status"], "traced");
+    let runs = benign["runs"].as_array().unwrap();
+    assert!(runs.iter().any(|r| r["result"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["name"] == "total")));
+    for name in ["write_file", "unlink_file", "connect", "spawn"] {
+        let s = statuses(by(name));
+        assert!(s.iter().any(|s| s == "sandbox_denied"), "{name}: {s:?}");
+        assert_eq!(by(name)["status"], "no_valid_input");
+    }
+    let spin = statuses(by("spin"));
+    assert!(
+        spin.iter().all(|s| s == "event_limit" || s == "timeout"),
+        "{spin:?}"
+    );
+}
