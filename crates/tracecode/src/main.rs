@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Worker => tracecode_exec::worker_main(),
         Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
-        Command::Trace(args) => commands::trace::run(&args),
+        Command::Trace(args) => commands::trace::run(&args).map(|_| ()),
         Command::Pipeline(args) => commands::pipeline::run(&args),
         Command::Planned(planned) => planned.run(),
     };

@@ -120,7 +120,7 @@ pub struct TracedRun {
     pub result: RunResult,
 }
 
-pub fn run(args: &TraceArgs) -> Result<()> {
+pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     if args.inputs == 0 {
         bail!("--inputs must be at least 1");
     }
@@ -205,8 +205,9 @@ pub fn run(args: &TraceArgs) -> Result<()> {
     if todo.is_empty() {
         write_rows(&args.output, &done)?;
     }
-    print_summary(&done, &args.output);
-    Ok(())
+    let summary = TraceSummary::of(&done);
+    print_summary(&summary, &args.output);
+    Ok(summary)
 }
 
 fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
@@ -363,30 +364,57 @@ fn strategy_name<T: Serialize>(s: &T) -> String {
         .unwrap_or_default()
 }
 
-fn print_summary(rows: &[TraceRecord], output: &std::path::Path) {
-    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut candidates: BTreeMap<String, u64> = BTreeMap::new();
-    for r in rows {
-        *by_status.entry(r.status.as_str()).or_default() += 1;
-        for c in &r.candidate_statuses {
-            *candidates.entry(c.status.clone()).or_default() += c.count as u64;
+/// What a trace run holds, for the summary line and the pipeline report.
+#[derive(Debug, Default, Serialize)]
+pub struct TraceSummary {
+    pub functions: usize,
+    pub functions_by_status: BTreeMap<String, usize>,
+    pub runs_by_status: BTreeMap<String, u64>,
+    pub with_five_valid_inputs: usize,
+    /// Mean over traced functions of blocks hit / blocks with lines.
+    pub mean_block_coverage: f64,
+    pub mean_distinct_paths: f64,
+}
+
+impl TraceSummary {
+    pub fn of(rows: &[TraceRecord]) -> Self {
+        let mut s = TraceSummary {
+            functions: rows.len(),
+            ..Default::default()
+        };
+        for r in rows {
+            *s.functions_by_status.entry(r.status.clone()).or_default() += 1;
+            for c in &r.candidate_statuses {
+                *s.runs_by_status.entry(c.status.clone()).or_default() += c.count as u64;
+            }
         }
+        let traced: Vec<&TraceRecord> = rows.iter().filter(|r| r.status == "traced").collect();
+        let n = traced.len().max(1) as f64;
+        s.with_five_valid_inputs = rows.iter().filter(|r| r.runs.len() >= 5).count();
+        s.mean_block_coverage = traced
+            .iter()
+            .filter(|r| r.blocks_total > 0)
+            .map(|r| r.blocks_hit as f64 / r.blocks_total as f64)
+            .sum::<f64>()
+            / n;
+        s.mean_distinct_paths = traced.iter().map(|r| r.distinct_paths as f64).sum::<f64>() / n;
+        s
     }
-    let traced = rows.iter().filter(|r| r.status == "traced").count().max(1);
-    let five_plus = rows.iter().filter(|r| r.runs.len() >= 5).count();
-    let coverage: f64 = rows
-        .iter()
-        .filter(|r| r.status == "traced" && r.blocks_total > 0)
-        .map(|r| r.blocks_hit as f64 / r.blocks_total as f64)
-        .sum::<f64>()
-        / traced as f64;
-    let mut out = format!("trace: {} functions → {}\n", rows.len(), output.display());
-    out.push_str(&format!("  functions by status: {by_status:?}\n"));
-    out.push_str(&format!("  runs by status:      {candidates:?}\n"));
+}
+
+fn print_summary(s: &TraceSummary, output: &std::path::Path) {
+    let mut out = format!("trace: {} functions → {}\n", s.functions, output.display());
     out.push_str(&format!(
-        "  with >=5 valid inputs: {five_plus} ({:.1}%), mean block coverage of traced functions: {:.1}%\n",
-        100.0 * five_plus as f64 / rows.len().max(1) as f64,
-        100.0 * coverage
+        "  functions by status: {:?}\n",
+        s.functions_by_status
+    ));
+    out.push_str(&format!("  runs by status:      {:?}\n", s.runs_by_status));
+    out.push_str(&format!(
+        "  with >=5 valid inputs: {} ({:.1}%); traced functions: mean block coverage {:.1}%, mean distinct paths {:.2}\n",
+        s.with_five_valid_inputs,
+        100.0 * s.with_five_valid_inputs as f64 / s.functions.max(1) as f64,
+        100.0 * s.mean_block_coverage,
+        s.mean_distinct_paths
     ));
     eprint!("{out}");
 }
