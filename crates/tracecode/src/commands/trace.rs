@@ -285,14 +285,14 @@ fn trace_function(
         let label = if result.status == RunStatus::Raised && !is_valid {
             "failed_at_entry".to_string()
         } else {
-            status_name(result.status)
+            serde_name(&result.status)
         };
         *statuses.entry(label).or_default() += 1;
         if is_valid {
             let blocks = cfg.blocks_of_lines(&own);
             valid.push(TracedRun {
                 call: call.call.clone(),
-                strategy: strategy_name(&call.strategy),
+                strategy: serde_name(&call.strategy),
                 blocks,
                 result,
             });
@@ -350,15 +350,9 @@ fn select_by_coverage(mut candidates: Vec<TracedRun>, k: usize) -> Vec<TracedRun
     chosen
 }
 
-fn status_name(s: RunStatus) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn strategy_name<T: Serialize>(s: &T) -> String {
-    serde_json::to_value(s)
+/// The serde name of a unit enum variant (`RunStatus::SandboxDenied` → `sandbox_denied`).
+fn serde_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
