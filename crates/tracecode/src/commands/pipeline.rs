@@ -99,6 +99,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         shard: None,
         limit: Some(args.trace_functions),
         all: false,
+        replay: None,
         checkpoint: 100,
     })?;
     let trace = serde_json::to_value(&trace)?;

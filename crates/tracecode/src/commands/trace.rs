@@ -1,7 +1,7 @@
 //! `tracecode trace`: run standalone functions on generated inputs in the
 //! sandboxed worker pool and record their traces, with the static CFG beside.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracecode_data::{read_rows, write_rows, FunctionRecord};
 use tracecode_exec::{Limits, RunRequest, RunResult, RunStatus, Supervisor, SupervisorConfig};
 use tracecode_py::cfg::{cfg_of_function, Cfg};
-use tracecode_py::inputs::{generate_calls, FunctionSpec};
+use tracecode_py::inputs::{generate_calls, FunctionSpec, GeneratedCall, InputStrategy};
 
 use crate::progress;
 
@@ -76,6 +76,11 @@ pub struct TraceArgs {
     /// fail, or be stopped by the sandbox; each outcome is recorded).
     #[arg(long)]
     pub all: bool,
+
+    /// Re-run exactly the calls kept in this earlier trace output (same inputs, no
+    /// generation or selection): for re-tracing and for benchmarks.
+    #[arg(long, value_name = "TRACES")]
+    pub replay: Option<PathBuf>,
 
     /// Rewrite the output after this many newly traced functions.
     #[arg(long, default_value_t = 200)]
@@ -168,6 +173,30 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()?;
+    let replay: Option<HashMap<String, Vec<GeneratedCall>>> = match &args.replay {
+        Some(path) => {
+            let rows: Vec<TraceRecord> = read_rows(path)
+                .with_context(|| format!("reading calls to replay from {}", path.display()))?;
+            let calls: HashMap<String, Vec<GeneratedCall>> = rows
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.id,
+                        t.runs
+                            .into_iter()
+                            .map(|r| GeneratedCall {
+                                call: r.call,
+                                strategy: strategy_from(&r.strategy),
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            todo.retain(|r| calls.contains_key(&r.id));
+            Some(calls)
+        }
+        None => None,
+    };
 
     let bar = progress::bar(todo.len() as u64, "trace");
     let fresh: Mutex<Vec<TraceRecord>> = Mutex::new(Vec::new());
@@ -175,7 +204,20 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     for chunk in todo.chunks(args.checkpoint.max(1)) {
         pool.install(|| {
             chunk.par_iter().for_each(|rec| {
-                let traced = trace_function(rec, &supervisor, &limits, args.inputs, args.seed);
+                let calls = match &replay {
+                    Some(calls) => calls.get(&rec.id).cloned().unwrap_or_default(),
+                    None => generate_calls(
+                        &FunctionSpec::from(*rec),
+                        4 * args.inputs,
+                        args.seed ^ id_seed(&rec.id),
+                    ),
+                };
+                let keep = if replay.is_some() {
+                    calls.len()
+                } else {
+                    args.inputs
+                };
+                let traced = trace_function(rec, &supervisor, &limits, &calls, keep);
                 {
                     let mut c = counts.lock().unwrap();
                     *c.entry(traced.status.clone()).or_default() += 1;
@@ -222,13 +264,23 @@ fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
     Ok(Some((i, n)))
 }
 
-/// Runs the candidate calls of one function and keeps the best K valid runs.
+/// Per-function seed, so one function's inputs do not depend on which others are traced.
+fn id_seed(id: &str) -> u64 {
+    u64::from_str_radix(&id[..16.min(id.len())], 16).unwrap_or(0)
+}
+
+fn strategy_from(name: &str) -> InputStrategy {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .unwrap_or(InputStrategy::Examples)
+}
+
+/// Runs `calls` for one function and keeps the best `k` valid runs.
 fn trace_function(
     rec: &FunctionRecord,
     sup: &Supervisor,
     limits: &Limits,
+    calls: &[GeneratedCall],
     k: usize,
-    seed: u64,
 ) -> TraceRecord {
     let offset = rec.context.lines().count() as u32;
     let mut row = TraceRecord {
@@ -255,11 +307,9 @@ fn trace_function(
     };
     let module_source = format!("{}{}\n", rec.context, rec.code);
     let code_lines = rec.code.lines().count() as u32;
-    let seed = seed ^ u64::from_str_radix(&rec.id[..16.min(rec.id.len())], 16).unwrap_or(0);
-    let calls = generate_calls(&FunctionSpec::from(rec), 4 * k, seed);
     let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
     let mut valid: Vec<TracedRun> = Vec::new();
-    for call in &calls {
+    for call in calls {
         let result = sup.run(
             &RunRequest::new(module_source.clone(), call.call.clone()),
             limits,
