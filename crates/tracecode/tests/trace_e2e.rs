@@ -136,6 +136,39 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
         again[..6].iter().map(|r| &r["id"]).collect::<Vec<_>>(),
         rows.iter().map(|r| &r["id"]).collect::<Vec<_>>()
     );
+
+    // Replay: the same calls run again give the same results (tracing is deterministic).
+    let replayed = dir.path().join("replayed.jsonl");
+    tracecode(
+        &[
+            "trace",
+            corpus.to_str().unwrap(),
+            "--replay",
+            traces.to_str().unwrap(),
+            "-o",
+            replayed.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let replayed = read_traces(&replayed);
+    assert_eq!(replayed.len(), 8);
+    for (a, b) in again.iter().zip(&replayed) {
+        let calls = |r: &Value| {
+            r["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["call"].clone(),
+                        x["result"]["return_repr"].clone(),
+                        x["blocks"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(calls(a), calls(b), "{}", a["qualname"]);
+    }
 }
 
 #[test]
