@@ -2,29 +2,13 @@
 //! from `../shared/data`, a pinned PyPI package, and a directory of malformed
 //! inputs. They run the built binary exactly as a user would.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{shared_data, tracecode};
 use tracecode_data::{read_rows, FunctionRecord, RecordStatus};
-
-fn tracecode(args: &[&str], cwd: &Path) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracecode"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run tracecode");
-    assert!(
-        out.status.success(),
-        "tracecode {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
 
 fn ok_rows(rows: &[FunctionRecord]) -> Vec<&FunctionRecord> {
     rows.iter()

@@ -2,10 +2,12 @@
 //! the sandboxed workers, and a file of hostile functions that must be
 //! contained while the benign function beside them is traced.
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
 
+use common::tracecode;
 use serde_json::Value;
 
 /// Trace rows read from JSONL output (the test binary cannot name the CLI's types).
@@ -26,24 +28,9 @@ fn statuses(row: &Value) -> Vec<String> {
         .collect()
 }
 
-fn tracecode(args: &[&str], cwd: &Path) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracecode"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run tracecode");
-    assert!(
-        out.status.success(),
-        "tracecode {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 #[test]
 fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
-    let mbpp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/search/mbpp.jsonl");
+    let mbpp = common::shared_data().join("search/mbpp.jsonl");
     if !mbpp.exists() {
         eprintln!("skipping: {} not present", mbpp.display());
         return;

@@ -141,11 +141,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     let mut todo: Vec<&FunctionRecord> = corpus
         .iter()
         .filter(|r| r.is_ok() && (args.all || r.standalone) && !done_ids.contains(&r.id))
-        .filter(|r| {
-            shard.is_none_or(|(i, n)| {
-                u64::from_str_radix(&r.id[..8.min(r.id.len())], 16).unwrap_or(0) % n == i
-            })
-        })
+        .filter(|r| shard.is_none_or(|(i, n)| id_seed(&r.id) % n == i))
         .collect();
     if let Some(limit) = args.limit {
         todo.truncate(limit.saturating_sub(done.len()));
@@ -264,7 +260,8 @@ fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
     Ok(Some((i, n)))
 }
 
-/// Per-function seed, so one function's inputs do not depend on which others are traced.
+/// A function's id as a number: its input seed (so one function's inputs do not
+/// depend on which others are traced) and its shard.
 fn id_seed(id: &str) -> u64 {
     u64::from_str_radix(&id[..16.min(id.len())], 16).unwrap_or(0)
 }

@@ -93,18 +93,22 @@ impl InputSource for InputStrategy {
 /// Up to `k` distinct calls for `spec`, deterministic for `seed`: examples,
 /// then mutations (up to half of what is left), one defaults baseline, then
 /// type-hint, usage and random draws sharing the rest.
+/// The order in which [`generate_calls`] draws from the sources: known-good
+/// calls first, so they win coverage ties.
+pub const STRATEGY_ORDER: [InputStrategy; 6] = [
+    InputStrategy::Examples,
+    InputStrategy::Mutation,
+    InputStrategy::Defaults,
+    InputStrategy::TypeHints,
+    InputStrategy::Usage,
+    InputStrategy::Random,
+];
+
 pub fn generate_calls(spec: &FunctionSpec, k: usize, seed: u64) -> Vec<GeneratedCall> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out: Vec<GeneratedCall> = Vec::new();
     let mut seen = HashSet::new();
-    let order = [
-        InputStrategy::Examples,
-        InputStrategy::Mutation,
-        InputStrategy::Defaults,
-        InputStrategy::TypeHints,
-        InputStrategy::Usage,
-        InputStrategy::Random,
-    ];
+    let order = STRATEGY_ORDER;
     for (i, source) in order.iter().enumerate() {
         let left = k - out.len();
         let budget = match source {
@@ -349,18 +353,7 @@ mod tests {
             }
         );
         assert_eq!(a[1].strategy, InputStrategy::Mutation);
-        let rank = |s: InputStrategy| {
-            [
-                InputStrategy::Examples,
-                InputStrategy::Mutation,
-                InputStrategy::Defaults,
-                InputStrategy::TypeHints,
-                InputStrategy::Usage,
-                InputStrategy::Random,
-            ]
-            .iter()
-            .position(|x| *x == s)
-        };
+        let rank = |s: InputStrategy| STRATEGY_ORDER.iter().position(|x| *x == s);
         assert!(a
             .windows(2)
             .all(|w| rank(w[0].strategy) <= rank(w[1].strategy)));
