@@ -176,6 +176,10 @@ unsafe fn init_python() {
     config.site_import = 1;
     config.parse_argv = 0;
     config.user_site_directory = 0;
+    // A fixed hash seed: set and dict-of-str iteration orders (and so reprs and
+    // traces) must not depend on which worker process ran the call.
+    config.use_hash_seed = 1;
+    config.hash_seed = 0;
     let home = std::env::var("TRACECODE_PYTHON_HOME")
         .ok()
         .filter(|h| !h.is_empty())

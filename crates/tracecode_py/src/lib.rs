@@ -2,5 +2,6 @@
 //! extraction for the corpus, control-flow graphs for tracing, and rewrites.
 
 pub mod cfg;
+pub mod edit;
 pub mod extract;
 pub mod inputs;

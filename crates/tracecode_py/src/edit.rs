@@ -1,0 +1,253 @@
+//! Text edits over AST ranges: the one way TraceCode changes source code.
+//!
+//! Rewrites and mutants never regenerate code from the AST. They replace the
+//! byte ranges of the nodes they change and leave every other byte alone, so
+//! comments, blank lines and formatting survive, and the result of a small
+//! change is a small diff. Every edited function is re-parsed before it is
+//! returned ([`apply_edits`] checks that), so a buggy edit becomes an error
+//! instead of a broken variant.
+
+use ruff_python_ast::{ModModule, Stmt, StmtFunctionDef};
+use ruff_python_parser::Parsed;
+use ruff_text_size::{Ranged, TextRange, TextSize};
+use serde::{Deserialize, Serialize};
+
+/// Replace the bytes of `range` with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub range: TextRange,
+    pub replacement: String,
+}
+
+impl TextEdit {
+    pub fn replace(range: TextRange, replacement: impl Into<String>) -> Self {
+        TextEdit {
+            range,
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(at: TextSize, text: impl Into<String>) -> Self {
+        TextEdit::replace(TextRange::empty(at), text)
+    }
+
+    pub fn delete(range: TextRange) -> Self {
+        TextEdit::replace(range, "")
+    }
+}
+
+/// Why an edit could not be produced or applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The input function does not parse, or has no top-level `def`.
+    #[error("input does not parse as a function: {0}")]
+    BadInput(String),
+    /// The rewrite or mutation has nothing to act on in this function, or
+    /// acting would not be safe (e.g. reordering statements that interfere).
+    #[error("not applicable: {0}")]
+    NotApplicable(String),
+    /// Two edits overlap (a bug in the caller).
+    #[error("overlapping edits at {0:?} and {1:?}")]
+    Overlap(TextRange, TextRange),
+    /// The edited source no longer parses (a bug in the caller).
+    #[error("edited code does not parse: {0}")]
+    Invalid(String),
+}
+
+/// Applies non-overlapping `edits` to `source` and checks the result parses.
+/// Insertions at the same offset are applied in the order given.
+pub fn apply_edits(source: &str, mut edits: Vec<TextEdit>) -> Result<String, EditError> {
+    edits.sort_by_key(|e| (e.range.start(), e.range.end()));
+    for pair in edits.windows(2) {
+        if pair[1].range.start() < pair[0].range.end() {
+            return Err(EditError::Overlap(pair[0].range, pair[1].range));
+        }
+    }
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut at = 0usize;
+    for e in &edits {
+        let (start, end) = (e.range.start().to_usize(), e.range.end().to_usize());
+        out.push_str(&source[at..start]);
+        out.push_str(&e.replacement);
+        at = end;
+    }
+    out.push_str(&source[at..]);
+    ruff_python_parser::parse_module(&out).map_err(|err| EditError::Invalid(err.to_string()))?;
+    Ok(out)
+}
+
+/// A function's source parsed once, for rewrites and mutants to inspect.
+pub struct ParsedFunction<'a> {
+    pub source: &'a str,
+    parsed: Parsed<ModModule>,
+}
+
+impl<'a> ParsedFunction<'a> {
+    /// Parses `source`, which must contain a top-level `def` (the first one is
+    /// the function acted on; decorators and leading comments are allowed).
+    pub fn parse(source: &'a str) -> Result<Self, EditError> {
+        let parsed = ruff_python_parser::parse_module(source)
+            .map_err(|err| EditError::BadInput(err.to_string()))?;
+        if !parsed.syntax().body.iter().any(Stmt::is_function_def_stmt) {
+            return Err(EditError::BadInput("no top-level def".into()));
+        }
+        Ok(ParsedFunction { source, parsed })
+    }
+
+    /// The function acted on.
+    pub fn def(&self) -> &StmtFunctionDef {
+        self.parsed
+            .syntax()
+            .body
+            .iter()
+            .find_map(Stmt::as_function_def_stmt)
+            .expect("checked in parse")
+    }
+
+    /// The source text of `node`.
+    pub fn text(&self, node: &impl Ranged) -> &'a str {
+        &self.source[node.range()]
+    }
+
+    /// The indentation (leading whitespace) of the line holding `offset`.
+    pub fn indent_at(&self, offset: TextSize) -> &'a str {
+        let start = self.source[..offset.to_usize()]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = &self.source[start..];
+        let width = line.len() - line.trim_start_matches([' ', '\t']).len();
+        &line[..width]
+    }
+
+    /// The range of the whole physical lines that `node` spans, including the
+    /// trailing newline: what deleting or moving a statement must take.
+    pub fn line_range(&self, node: &impl Ranged) -> TextRange {
+        let start = self.source[..node.start().to_usize()]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let end = self.source[node.end().to_usize()..]
+            .find('\n')
+            .map_or(self.source.len(), |i| node.end().to_usize() + i + 1);
+        TextRange::new(TextSize::try_from(start).unwrap(), TextSize::try_from(end).unwrap())
+    }
+}
+
+/// A changed version of a function: a semantics-preserving rewrite or a mutant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// The full function source after the change.
+    pub code: String,
+    /// The rewrite or mutation kinds applied, in order (snake_case names).
+    pub kinds: Vec<String>,
+    /// Local and parameter renamings, original name → new name, composed over
+    /// every applied rewrite. Equivalence checking maps variables through it,
+    /// and calls with keyword arguments are renamed through it.
+    pub renames: Vec<(String, String)>,
+    /// One-line human description of each change, e.g. `line 4: < → <=`.
+    pub notes: Vec<String>,
+}
+
+impl Variant {
+    /// The identity variant of `code`, the start of a composition.
+    pub fn original(code: &str) -> Self {
+        Variant {
+            code: code.to_string(),
+            kinds: vec![],
+            renames: vec![],
+            notes: vec![],
+        }
+    }
+
+    /// Composes a further change on top of this one: `renames` are given in
+    /// terms of this variant's names.
+    pub fn then(
+        &self,
+        code: String,
+        kind: &str,
+        renames: &[(String, String)],
+        note: impl Into<String>,
+    ) -> Variant {
+        let mut composed: Vec<(String, String)> = self
+            .renames
+            .iter()
+            .map(|(orig, cur)| {
+                let next = renames
+                    .iter()
+                    .find(|(from, _)| from == cur)
+                    .map_or(cur.clone(), |(_, to)| to.clone());
+                (orig.clone(), next)
+            })
+            .collect();
+        for (from, to) in renames {
+            if !self.renames.iter().any(|(_, cur)| cur == from) {
+                composed.push((from.clone(), to.clone()));
+            }
+        }
+        composed.retain(|(a, b)| a != b);
+        let mut kinds = self.kinds.clone();
+        kinds.push(kind.to_string());
+        let mut notes = self.notes.clone();
+        notes.push(note.into());
+        Variant {
+            code,
+            kinds,
+            renames: composed,
+            notes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_apply_in_order_and_keep_comments() {
+        let src = "def f(a):\n    # keep me\n    return a + 1  # and me\n";
+        let at = src.find("a + 1").unwrap();
+        let range = TextRange::at(TextSize::try_from(at).unwrap(), TextSize::from(5));
+        let out = apply_edits(src, vec![TextEdit::replace(range, "1 + a")]).unwrap();
+        assert_eq!(out, "def f(a):\n    # keep me\n    return 1 + a  # and me\n");
+    }
+
+    #[test]
+    fn overlapping_and_invalid_edits_are_errors() {
+        let src = "def f(a):\n    return a\n";
+        let r = TextRange::new(TextSize::from(0), TextSize::from(5));
+        let r2 = TextRange::new(TextSize::from(3), TextSize::from(7));
+        assert!(matches!(
+            apply_edits(src, vec![TextEdit::delete(r), TextEdit::delete(r2)]),
+            Err(EditError::Overlap(..))
+        ));
+        assert!(matches!(
+            apply_edits(src, vec![TextEdit::delete(r)]),
+            Err(EditError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn line_range_and_indent() {
+        let src = "def f(a):\n    x = 1\n    return x\n";
+        let pf = ParsedFunction::parse(src).unwrap();
+        let first = &pf.def().body[0];
+        assert_eq!(&src[pf.line_range(first)], "    x = 1\n");
+        assert_eq!(pf.indent_at(first.start()), "    ");
+    }
+
+    #[test]
+    fn renames_compose() {
+        let v = Variant::original("def f(a): return a\n");
+        let v = v.then("x".into(), "rename", &[("a".into(), "b".into())], "a→b");
+        let v = v.then(
+            "y".into(),
+            "rename",
+            &[("b".into(), "v0".into()), ("t".into(), "v1".into())],
+            "",
+        );
+        assert_eq!(
+            v.renames,
+            vec![("a".into(), "v0".into()), ("t".into(), "v1".into())]
+        );
+        assert_eq!(v.kinds, vec!["rename", "rename"]);
+    }
+}
