@@ -7,6 +7,8 @@
 
 pub mod io;
 pub mod schema;
+pub mod trace;
 
 pub use io::{read_parquet, read_rows, write_jsonl, write_parquet, write_rows, OutputFormat};
 pub use schema::{ExampleCall, FunctionRecord, Param, ParamKind, RecordStatus};
+pub use trace::{Cfg, RunResult, RunStatus, StatusCount, TraceRecord, TracedRun, ValueWrite};

@@ -8,10 +8,13 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use tracecode_data::{read_rows, write_rows, FunctionRecord};
-use tracecode_exec::{Limits, RunRequest, RunResult, RunStatus, Supervisor, SupervisorConfig};
-use tracecode_py::cfg::{cfg_of_function, Cfg};
+use serde::Serialize;
+use tracecode_data::trace::own_lines;
+use tracecode_data::{
+    read_rows, write_rows, FunctionRecord, StatusCount, TraceRecord, TracedRun,
+};
+use tracecode_exec::{Limits, RunRequest, RunStatus, Supervisor, SupervisorConfig};
+use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::inputs::{generate_calls, FunctionSpec, GeneratedCall, InputStrategy};
 
 use crate::progress;
@@ -85,44 +88,6 @@ pub struct TraceArgs {
     /// Rewrite the output after this many newly traced functions.
     #[arg(long, default_value_t = 200)]
     pub checkpoint: usize,
-}
-
-/// One traced function.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TraceRecord {
-    pub id: String,
-    pub qualname: String,
-    /// `traced` (at least one valid run), `no_valid_input`, or `cfg_error`.
-    pub status: String,
-    pub detail: Option<String>,
-    /// Lines of `context` before `code` in the executed module: run lines minus
-    /// this are lines of `code`.
-    pub code_line_offset: u32,
-    pub cfg: Option<Cfg>,
-    pub runs: Vec<TracedRun>,
-    /// Candidate calls run, and how each ended.
-    pub candidates: u32,
-    pub candidate_statuses: Vec<StatusCount>,
-    pub blocks_hit: u32,
-    pub blocks_total: u32,
-    pub distinct_paths: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StatusCount {
-    pub status: String,
-    pub count: u32,
-}
-
-/// One kept run of a function.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TracedRun {
-    pub call: String,
-    /// Input strategy that produced the call (`examples`, `mutation`, `type_hints`, ...).
-    pub strategy: String,
-    /// Block ids entered by the function's own frame, in order.
-    pub blocks: Vec<u32>,
-    pub result: RunResult,
 }
 
 pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
@@ -285,6 +250,8 @@ fn trace_function(
         qualname: rec.qualname.clone(),
         status: "traced".into(),
         detail: None,
+        code: rec.code.clone(),
+        context: rec.context.clone(),
         code_line_offset: offset,
         cfg: None,
         runs: vec![],
@@ -312,12 +279,9 @@ fn trace_function(
             limits,
         );
         // The function's own frame, in `code` coordinates.
-        let own: Vec<u32> = result
-            .lines
-            .iter()
-            .zip(result.depths.iter().chain(std::iter::repeat(&0)))
-            .filter(|&(&l, &d)| d == 0 && l > offset && l - offset <= code_lines)
-            .map(|(&l, _)| l - offset)
+        let own: Vec<u32> = own_lines(&result, offset)
+            .into_iter()
+            .filter(|&l| l <= code_lines)
             .collect();
         let is_valid = match result.status {
             RunStatus::Returned => true,
