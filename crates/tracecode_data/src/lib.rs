@@ -5,10 +5,16 @@
 //! temporary file in the destination directory and renames it into place, so
 //! an interrupted run never leaves a truncated dataset behind.
 
+pub mod equivalence;
 pub mod io;
 pub mod schema;
 pub mod trace;
+pub mod variant;
 
 pub use io::{read_parquet, read_rows, write_jsonl, write_parquet, write_rows, OutputFormat};
 pub use schema::{ExampleCall, FunctionRecord, Param, ParamKind, RecordStatus};
 pub use trace::{Cfg, RunResult, RunStatus, StatusCount, TraceRecord, TracedRun, ValueWrite};
+pub use variant::{
+    ClonePair, EquivalenceCheck, EquivalenceLabel, PairExample, Rename, Split, VariantRecord,
+    VariantRole,
+};

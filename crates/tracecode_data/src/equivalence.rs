@@ -1,0 +1,338 @@
+//! The trace-equivalence rule: when do two programs behave the same on an input?
+//!
+//! A variant is compared with its original input by input. For one input the
+//! two runs agree when, checked in this order:
+//!
+//! 1. **status** — both returned or both raised (any other ending, such as a
+//!    timeout, event cap or crash, is a difference unless both ended that way);
+//! 2. **return value** — both returned reprs are equal, after normalisation;
+//! 3. **exception** — both raised exceptions of the same type (messages are
+//!    not compared: they quote variable names, which renaming changes);
+//! 4. **stdout** — printed output is equal;
+//! 5. **values** — for every variable of the called function's own frame
+//!    present on both sides (original names mapped through the variant's
+//!    renames), its *value sequence* (the reprs it takes, consecutive repeats
+//!    collapsed) ends on the same value on both sides, and one side's sequence
+//!    is a subsequence of the other's.
+//!
+//! Step 5 is what makes this a trace check and not only an output check: a
+//! mutant that returns the right answer through a different intermediate
+//! state (an off-by-one loop bound whose extra iteration adds zero, a dead
+//! store of a wrong constant) is *different*. The subsequence allowance lets
+//! rewrites that change how often a variable is rebound — a comprehension
+//! turned into an accumulating loop shows `[]`, `[1]`, `[1, 4]` where the
+//! comprehension showed only `[1, 4]` — still count as equivalent. Variables
+//! present on one side only (a fresh loop iterator, dead code, a loop variable
+//! that a comprehension scopes away) are ignored: their absence shows up in
+//! the steps above whenever it matters.
+//!
+//! Normalisation: memory addresses (`0x7f…`) in reprs become `0x?`, and
+//! function and generator reprs (`<function f.<locals>.g at …>`) lose their
+//! names, which renaming legitimately changes.
+//!
+//! Inputs whose original run did not return or raise (it hit a limit on this
+//! re-run) are skipped; a variant with no comparable input is undetermined.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::trace::{RunResult, RunStatus};
+use crate::variant::{EquivalenceCheck, Rename};
+
+/// The first difference between two runs of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub check: EquivalenceCheck,
+    pub detail: String,
+}
+
+/// Outcome of comparing all inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Equivalent { inputs_compared: usize },
+    Different { input: usize, difference: Difference },
+    /// No input was comparable.
+    Undetermined,
+}
+
+/// Compares a variant's runs with the original's, input by input (`original[i]`
+/// and `variant[i]` ran the same call).
+pub fn judge(original: &[RunResult], variant: &[RunResult], renames: &[Rename]) -> Verdict {
+    let mut compared = 0;
+    for (i, (o, v)) in original.iter().zip(variant).enumerate() {
+        if !matches!(o.status, RunStatus::Returned | RunStatus::Raised) {
+            continue;
+        }
+        compared += 1;
+        if let Err(difference) = compare_runs(o, v, renames) {
+            return Verdict::Different {
+                input: i,
+                difference,
+            };
+        }
+    }
+    if compared == 0 {
+        Verdict::Undetermined
+    } else {
+        Verdict::Equivalent {
+            inputs_compared: compared,
+        }
+    }
+}
+
+/// Applies steps 1–5 of the rule to one input.
+pub fn compare_runs(o: &RunResult, v: &RunResult, renames: &[Rename]) -> Result<(), Difference> {
+    let differ = |check, detail: String| Err(Difference { check, detail });
+    if o.status != v.status {
+        return differ(
+            EquivalenceCheck::Status,
+            format!("{} vs {}", outcome(o), outcome(v)),
+        );
+    }
+    match o.status {
+        RunStatus::Returned => {
+            let (a, b) = (
+                normalize_repr(o.return_repr.as_deref().unwrap_or("")),
+                normalize_repr(v.return_repr.as_deref().unwrap_or("")),
+            );
+            if a != b {
+                return differ(EquivalenceCheck::ReturnValue, format!("return {a} vs {b}"));
+            }
+        }
+        RunStatus::Raised => {
+            if o.exception_type != v.exception_type {
+                return differ(
+                    EquivalenceCheck::Exception,
+                    format!("{} vs {}", outcome(o), outcome(v)),
+                );
+            }
+        }
+        _ => {}
+    }
+    if o.stdout != v.stdout {
+        return differ(
+            EquivalenceCheck::Stdout,
+            format!("stdout {:?} vs {:?}", clip(&o.stdout), clip(&v.stdout)),
+        );
+    }
+    let (ov, vv) = (value_sequences(o), value_sequences(v));
+    let mut names: Vec<&String> = ov.keys().collect();
+    names.sort();
+    for name in names {
+        let renamed = renames
+            .iter()
+            .find(|r| &r.from == name)
+            .map_or(name.as_str(), |r| r.to.as_str());
+        let (Some(a), Some(b)) = (ov.get(name), vv.get(renamed)) else {
+            continue;
+        };
+        let agree = a.last() == b.last() && (is_subsequence(a, b) || is_subsequence(b, a));
+        if !agree {
+            return differ(
+                EquivalenceCheck::Values,
+                format!(
+                    "{name}: {} vs {renamed}: {}",
+                    show_sequence(a),
+                    show_sequence(b)
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn outcome(r: &RunResult) -> String {
+    match r.status {
+        RunStatus::Returned => format!("return {}", r.return_repr.as_deref().unwrap_or("")),
+        RunStatus::Raised => format!("raise {}", r.exception_type.as_deref().unwrap_or("?")),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
+
+/// Per variable of the called function's own frame: its values in order,
+/// consecutive repeats collapsed, reprs normalised.
+pub fn value_sequences(r: &RunResult) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for w in &r.values {
+        let depth = r.depths.get(w.step as usize).copied().unwrap_or(0);
+        if depth != 0 {
+            continue;
+        }
+        let value = normalize_repr(&w.repr);
+        let seq = out.entry(w.name.clone()).or_default();
+        if seq.last() != Some(&value) {
+            seq.push(value);
+        }
+    }
+    out
+}
+
+/// Removes what differs between equivalent programs but says nothing about
+/// behaviour: object addresses and the names inside function/class reprs.
+pub fn normalize_repr(repr: &str) -> String {
+    static CALLABLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(function|generator object|coroutine object) \S+ at 0x[0-9a-fA-F]+>").unwrap()
+    });
+    static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"0x[0-9a-fA-F]+").unwrap());
+    let repr = CALLABLE.replace_all(repr, "<$1>");
+    ADDRESS.replace_all(&repr, "0x?").into_owned()
+}
+
+fn is_subsequence(short: &[String], long: &[String]) -> bool {
+    let mut it = long.iter();
+    short.iter().all(|s| it.any(|l| l == s))
+}
+
+fn show_sequence(seq: &[String]) -> String {
+    let shown: Vec<&str> = seq.iter().take(4).map(|s| clip(s)).collect();
+    let more = if seq.len() > 4 { ", …" } else { "" };
+    format!("[{}{more}]", shown.join(", "))
+}
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::ValueWrite;
+
+    fn run(ret: &str, values: &[(&str, &str)]) -> RunResult {
+        RunResult {
+            status: RunStatus::Returned,
+            return_repr: Some(ret.into()),
+            lines: vec![1; values.len().max(1)],
+            depths: vec![0; values.len().max(1)],
+            values: values
+                .iter()
+                .enumerate()
+                .map(|(i, (n, r))| ValueWrite {
+                    step: i as u32,
+                    name: n.to_string(),
+                    repr: r.to_string(),
+                    type_name: "int".into(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn rename(from: &str, to: &str) -> Rename {
+        Rename {
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn renamed_variables_with_the_same_values_are_equivalent() {
+        let o = run("3", &[("xs", "[1, 2]"), ("s", "0"), ("s", "1"), ("s", "3")]);
+        let v = run("3", &[("v0", "[1, 2]"), ("v1", "0"), ("v1", "1"), ("v1", "3")]);
+        let renames = [rename("xs", "v0"), rename("s", "v1")];
+        assert_eq!(
+            judge(&[o], &[v], &renames),
+            Verdict::Equivalent { inputs_compared: 1 }
+        );
+    }
+
+    #[test]
+    fn same_output_through_different_state_is_different() {
+        // An off-by-one bound whose extra step adds 0: same return, other states.
+        let o = run("3", &[("s", "0"), ("s", "1"), ("s", "3")]);
+        let v = run("3", &[("s", "0"), ("s", "2"), ("s", "3")]);
+        match judge(&[o], &[v], &[]) {
+            Verdict::Different { input, difference } => {
+                assert_eq!(input, 0);
+                assert_eq!(difference.check, EquivalenceCheck::Values);
+                assert_eq!(difference.detail, "s: [0, 1, 3] vs s: [0, 2, 3]");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn intermediate_states_may_be_skipped_but_not_changed() {
+        let loop_version = run("[1, 4]", &[("r", "[]"), ("r", "[1]"), ("r", "[1, 4]")]);
+        let comprehension = run("[1, 4]", &[("r", "[1, 4]")]);
+        assert!(compare_runs(&loop_version, &comprehension, &[]).is_ok());
+        assert!(compare_runs(&comprehension, &loop_version, &[]).is_ok());
+        let wrong_end = run("[1, 4]", &[("r", "[]"), ("r", "[1]")]);
+        assert!(compare_runs(&loop_version, &wrong_end, &[]).is_err());
+    }
+
+    #[test]
+    fn outcomes_are_checked_before_values() {
+        let o = run("3", &[]);
+        let v = run("4", &[]);
+        let d = compare_runs(&o, &v, &[]).unwrap_err();
+        assert_eq!(d.check, EquivalenceCheck::ReturnValue);
+        assert_eq!(d.detail, "return 3 vs 4");
+        let mut raised = run("", &[]);
+        raised.status = RunStatus::Raised;
+        raised.exception_type = Some("ZeroDivisionError".into());
+        assert_eq!(
+            compare_runs(&o, &raised, &[]).unwrap_err().check,
+            EquivalenceCheck::Status
+        );
+        let mut timeout = run("", &[]);
+        timeout.status = RunStatus::Timeout;
+        assert_eq!(
+            compare_runs(&o, &timeout, &[]).unwrap_err().detail,
+            "return 3 vs timeout"
+        );
+        let mut printed = run("3", &[]);
+        printed.stdout = "hi\n".into();
+        assert_eq!(
+            compare_runs(&o, &printed, &[]).unwrap_err().check,
+            EquivalenceCheck::Stdout
+        );
+    }
+
+    #[test]
+    fn exceptions_compare_by_type_only() {
+        let mut a = run("", &[]);
+        a.status = RunStatus::Raised;
+        a.exception_type = Some("NameError".into());
+        a.exception_message = Some("name 'x' is not defined".into());
+        let mut b = a.clone();
+        b.exception_message = Some("name 'v0' is not defined".into());
+        assert!(compare_runs(&a, &b, &[]).is_ok());
+        b.exception_type = Some("TypeError".into());
+        assert_eq!(
+            compare_runs(&a, &b, &[]).unwrap_err().check,
+            EquivalenceCheck::Exception
+        );
+    }
+
+    #[test]
+    fn nested_frames_and_incomparable_inputs_are_ignored() {
+        let mut o = run("1", &[("x", "1")]);
+        o.depths = vec![1];
+        let v = run("1", &[("x", "2")]);
+        assert!(compare_runs(&o, &v, &[]).is_ok());
+        let mut limited = run("", &[]);
+        limited.status = RunStatus::EventLimit;
+        assert_eq!(judge(&[limited.clone()], &[limited], &[]), Verdict::Undetermined);
+    }
+
+    #[test]
+    fn addresses_and_callable_names_are_normalised() {
+        assert_eq!(
+            normalize_repr("<function f.<locals>.helper at 0x7f3a2b>"),
+            "<function>"
+        );
+        assert_eq!(
+            normalize_repr("[<object object at 0x7fAB12>]"),
+            "[<object object at 0x?>]"
+        );
+    }
+}
