@@ -3,6 +3,7 @@
 mod commands;
 mod env;
 mod progress;
+mod runner;
 mod sources;
 
 use std::process::ExitCode;

@@ -51,8 +51,13 @@ pub struct Difference {
 /// Outcome of comparing all inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Equivalent { inputs_compared: usize },
-    Different { input: usize, difference: Difference },
+    Equivalent {
+        inputs_compared: usize,
+    },
+    Different {
+        input: usize,
+        difference: Difference,
+    },
     /// No input was comparable.
     Undetermined,
 }
@@ -236,7 +241,10 @@ mod tests {
     #[test]
     fn renamed_variables_with_the_same_values_are_equivalent() {
         let o = run("3", &[("xs", "[1, 2]"), ("s", "0"), ("s", "1"), ("s", "3")]);
-        let v = run("3", &[("v0", "[1, 2]"), ("v1", "0"), ("v1", "1"), ("v1", "3")]);
+        let v = run(
+            "3",
+            &[("v0", "[1, 2]"), ("v1", "0"), ("v1", "1"), ("v1", "3")],
+        );
         let renames = [rename("xs", "v0"), rename("s", "v1")];
         assert_eq!(
             judge(&[o], &[v], &renames),
@@ -321,7 +329,10 @@ mod tests {
         assert!(compare_runs(&o, &v, &[]).is_ok());
         let mut limited = run("", &[]);
         limited.status = RunStatus::EventLimit;
-        assert_eq!(judge(&[limited.clone()], &[limited], &[]), Verdict::Undetermined);
+        assert_eq!(
+            judge(&[limited.clone()], &[limited], &[]),
+            Verdict::Undetermined
+        );
     }
 
     #[test]

@@ -83,7 +83,6 @@ impl RunResult {
     }
 }
 
-
 /// Control-flow graph of one function. Serialisable as plain structs and
 /// vectors so that it can be stored in Parquet via `serde_arrow`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,7 +189,6 @@ pub struct LineBlock {
     pub block: u32,
 }
 
-
 impl Cfg {
     /// The block that `line` maps to, if any statement of the function owns it.
     #[must_use]
@@ -271,7 +269,6 @@ impl Cfg {
         }
     }
 }
-
 
 /// One traced function: the output row of `tracecode trace`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

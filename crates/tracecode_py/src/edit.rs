@@ -128,7 +128,10 @@ impl<'a> ParsedFunction<'a> {
         let end = self.source[node.end().to_usize()..]
             .find('\n')
             .map_or(self.source.len(), |i| node.end().to_usize() + i + 1);
-        TextRange::new(TextSize::try_from(start).unwrap(), TextSize::try_from(end).unwrap())
+        TextRange::new(
+            TextSize::try_from(start).unwrap(),
+            TextSize::try_from(end).unwrap(),
+        )
     }
 }
 
@@ -197,6 +200,45 @@ impl Variant {
     }
 }
 
+/// Renames the keyword arguments of the call expression `call` (e.g.
+/// `f(1, key=2)`) whose names were renamed as parameters, so a call recorded
+/// for the original function binds the same way on a variant. Calls that do
+/// not parse, or are not calls, are returned unchanged.
+pub fn rename_call_keywords<S: AsRef<str>>(call: &str, renames: &[(S, S)]) -> String {
+    if renames.is_empty() {
+        return call.to_string();
+    }
+    let Ok(parsed) = ruff_python_parser::parse_expression(call) else {
+        return call.to_string();
+    };
+    let Some(expr) = parsed.expr().as_call_expr() else {
+        return call.to_string();
+    };
+    let edits: Vec<TextEdit> = expr
+        .arguments
+        .keywords
+        .iter()
+        .filter_map(|k| {
+            let arg = k.arg.as_ref()?;
+            let (_, to) = renames
+                .iter()
+                .find(|(from, _)| from.as_ref() == arg.as_str())?;
+            Some(TextEdit::replace(arg.range(), to.as_ref()))
+        })
+        .collect();
+    if edits.is_empty() {
+        return call.to_string();
+    }
+    let mut out = call.to_string();
+    for e in edits.iter().rev() {
+        out.replace_range(
+            e.range.start().to_usize()..e.range.end().to_usize(),
+            &e.replacement,
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,7 +249,10 @@ mod tests {
         let at = src.find("a + 1").unwrap();
         let range = TextRange::at(TextSize::try_from(at).unwrap(), TextSize::from(5));
         let out = apply_edits(src, vec![TextEdit::replace(range, "1 + a")]).unwrap();
-        assert_eq!(out, "def f(a):\n    # keep me\n    return 1 + a  # and me\n");
+        assert_eq!(
+            out,
+            "def f(a):\n    # keep me\n    return 1 + a  # and me\n"
+        );
     }
 
     #[test]
@@ -232,6 +277,24 @@ mod tests {
         let first = &pf.def().body[0];
         assert_eq!(&src[pf.line_range(first)], "    x = 1\n");
         assert_eq!(pf.indent_at(first.start()), "    ");
+    }
+
+    #[test]
+    fn call_keywords_follow_parameter_renames() {
+        let renames = [("n", "v0"), ("xs", "v1")];
+        assert_eq!(
+            rename_call_keywords("f([1, 2], n=3, key=len)", &renames),
+            "f([1, 2], v0=3, key=len)"
+        );
+        assert_eq!(
+            rename_call_keywords("f(xs=[], n=1)", &renames),
+            "f(v1=[], v0=1)"
+        );
+        assert_eq!(
+            rename_call_keywords("f(**{'n': 1})", &renames),
+            "f(**{'n': 1})"
+        );
+        assert_eq!(rename_call_keywords("not a call(", &renames), "not a call(");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::corpus::{self, CorpusSummary};
+use crate::runner::SandboxArgs;
 
 /// Run every available stage on the default corpus and write a report.
 ///
@@ -92,15 +93,17 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         corpus: corpus_path.clone(),
         output: traces_path,
         inputs: args.inputs,
-        workers: None,
-        timeout: 2000,
-        max_events: 100_000,
+        sandbox: SandboxArgs {
+            workers: None,
+            timeout: 2000,
+            max_events: 100_000,
+            checkpoint: 100,
+        },
         seed: 0,
         shard: None,
         limit: Some(args.trace_functions),
         all: false,
         replay: None,
-        checkpoint: 100,
     })?;
     let trace = serde_json::to_value(&trace)?;
     let report = args.out.join("report.md");

@@ -3,21 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use rayon::prelude::*;
 use serde::Serialize;
 use tracecode_data::trace::own_lines;
-use tracecode_data::{
-    read_rows, write_rows, FunctionRecord, StatusCount, TraceRecord, TracedRun,
-};
-use tracecode_exec::{Limits, RunRequest, RunStatus, Supervisor, SupervisorConfig};
+use tracecode_data::{read_rows, FunctionRecord, StatusCount, TraceRecord, TracedRun};
+use tracecode_exec::RunStatus;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::inputs::{generate_calls, FunctionSpec, GeneratedCall, InputStrategy};
 
-use crate::progress;
+use crate::runner::{Code, Runner, SandboxArgs};
 
 /// Trace standalone functions: run each on K generated inputs in the sandbox.
 ///
@@ -51,17 +47,8 @@ pub struct TraceArgs {
     #[arg(long = "inputs", default_value_t = 8, value_name = "K")]
     pub inputs: usize,
 
-    /// Worker processes (default: one per core).
-    #[arg(long)]
-    pub workers: Option<usize>,
-
-    /// Wall-time limit of one run, in milliseconds.
-    #[arg(long, default_value_t = 2000, value_name = "MS")]
-    pub timeout: u64,
-
-    /// Line events after which a run stops with `event_limit`.
-    #[arg(long, default_value_t = 100_000)]
-    pub max_events: u64,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 
     /// Seed for input generation.
     #[arg(long, default_value_t = 0)]
@@ -84,10 +71,6 @@ pub struct TraceArgs {
     /// generation or selection): for re-tracing and for benchmarks.
     #[arg(long, value_name = "TRACES")]
     pub replay: Option<PathBuf>,
-
-    /// Rewrite the output after this many newly traced functions.
-    #[arg(long, default_value_t = 200)]
-    pub checkpoint: usize,
 }
 
 pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
@@ -119,21 +102,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         todo.len()
     );
 
-    let exe = std::env::current_exe().context("locating the tracecode binary for workers")?;
-    let mut cfg = SupervisorConfig::new([exe.into_os_string(), "__worker".into()]);
-    if let Some(w) = args.workers {
-        cfg.workers = w.max(1);
-    }
-    let workers = cfg.workers;
-    let supervisor = Supervisor::new(cfg).map_err(|e| anyhow!("starting tracing workers: {e}"))?;
-    let limits = Limits {
-        wall_ms: args.timeout,
-        max_events: args.max_events,
-        ..Limits::default()
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()?;
+    let runner = Runner::start(&args.sandbox)?;
     let replay: Option<HashMap<String, Vec<GeneratedCall>>> = match &args.replay {
         Some(path) => {
             let rows: Vec<TraceRecord> = read_rows(path)
@@ -159,55 +128,29 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         None => None,
     };
 
-    let bar = progress::bar(todo.len() as u64, "trace");
-    let fresh: Mutex<Vec<TraceRecord>> = Mutex::new(Vec::new());
-    let counts: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
-    for chunk in todo.chunks(args.checkpoint.max(1)) {
-        pool.install(|| {
-            chunk.par_iter().for_each(|rec| {
-                let calls = match &replay {
-                    Some(calls) => calls.get(&rec.id).cloned().unwrap_or_default(),
-                    None => generate_calls(
-                        &FunctionSpec::from(*rec),
-                        4 * args.inputs,
-                        args.seed ^ id_seed(&rec.id),
-                    ),
-                };
-                let keep = if replay.is_some() {
-                    calls.len()
-                } else {
-                    args.inputs
-                };
-                let traced = trace_function(rec, &supervisor, &limits, &calls, keep);
-                {
-                    let mut c = counts.lock().unwrap();
-                    *c.entry(traced.status.clone()).or_default() += 1;
-                    bar.set_message(
-                        c.iter()
-                            .map(|(k, v)| format!("{k} {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    );
-                }
-                fresh.lock().unwrap().push(traced);
-                bar.inc(1);
-            })
-        });
-        // Checkpoint: keep corpus order within the new rows, then rewrite atomically.
-        let mut new_rows = std::mem::take(&mut *fresh.lock().unwrap());
-        let order: BTreeMap<&str, usize> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
-            .collect();
-        new_rows.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
-        done.extend(new_rows);
-        write_rows(&args.output, &done)?;
-    }
-    bar.finish_and_clear();
-    if todo.is_empty() {
-        write_rows(&args.output, &done)?;
-    }
+    runner.for_each_checkpointed(
+        &todo,
+        "trace",
+        &mut done,
+        &args.output,
+        |rec| {
+            let calls = match &replay {
+                Some(calls) => calls.get(&rec.id).cloned().unwrap_or_default(),
+                None => generate_calls(
+                    &FunctionSpec::from(*rec),
+                    4 * args.inputs,
+                    args.seed ^ id_seed(&rec.id),
+                ),
+            };
+            let keep = if replay.is_some() {
+                calls.len()
+            } else {
+                args.inputs
+            };
+            vec![trace_function(rec, &runner, &calls, keep)]
+        },
+        |row| row.status.clone(),
+    )?;
     let summary = TraceSummary::of(&done);
     print_summary(&summary, &args.output);
     Ok(summary)
@@ -239,12 +182,10 @@ fn strategy_from(name: &str) -> InputStrategy {
 /// Runs `calls` for one function and keeps the best `k` valid runs.
 fn trace_function(
     rec: &FunctionRecord,
-    sup: &Supervisor,
-    limits: &Limits,
+    runner: &Runner,
     calls: &[GeneratedCall],
     k: usize,
 ) -> TraceRecord {
-    let offset = rec.context.lines().count() as u32;
     let mut row = TraceRecord {
         id: rec.id.clone(),
         qualname: rec.qualname.clone(),
@@ -252,7 +193,7 @@ fn trace_function(
         detail: None,
         code: rec.code.clone(),
         context: rec.context.clone(),
-        code_line_offset: offset,
+        code_line_offset: rec.context.lines().count() as u32,
         cfg: None,
         runs: vec![],
         candidates: 0,
@@ -269,27 +210,25 @@ fn trace_function(
             return row;
         }
     };
-    let module_source = format!("{}{}\n", rec.context, rec.code);
-    let code_lines = rec.code.lines().count() as u32;
+    let code = Code::new(&rec.context, &rec.code, &cfg);
     let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
     let mut valid: Vec<TracedRun> = Vec::new();
     for call in calls {
-        let result = sup.run(
-            &RunRequest::new(module_source.clone(), call.call.clone()),
-            limits,
+        let run = runner.trace_call(
+            &code,
+            &call.call,
+            &serde_name(&call.strategy),
+            &runner.limits,
         );
-        // The function's own frame, in `code` coordinates.
-        let own: Vec<u32> = own_lines(&result, offset)
-            .into_iter()
-            .filter(|&l| l <= code_lines)
-            .collect();
+        let result = &run.result;
+        let own_steps = own_lines(result, code.line_offset).len();
         let is_valid = match result.status {
             RunStatus::Returned => true,
             RunStatus::Raised => {
                 !(matches!(
                     result.exception_type.as_deref(),
                     Some("TypeError" | "AttributeError")
-                ) && own.len() <= 2)
+                ) && own_steps <= 2)
             }
             _ => false,
         };
@@ -300,13 +239,7 @@ fn trace_function(
         };
         *statuses.entry(label).or_default() += 1;
         if is_valid {
-            let blocks = cfg.blocks_of_lines(&own);
-            valid.push(TracedRun {
-                call: call.call.clone(),
-                strategy: serde_name(&call.strategy),
-                blocks,
-                result,
-            });
+            valid.push(run);
         }
     }
     row.candidates = calls.len() as u32;

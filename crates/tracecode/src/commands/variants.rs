@@ -1,0 +1,451 @@
+//! `tracecode variants`: rewrite and mutate every traced function, re-trace
+//! each variant on its original's inputs, and label it by trace equivalence.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tracecode_data::equivalence::{judge, Verdict};
+use tracecode_data::schema::content_id;
+use tracecode_data::{
+    read_rows, EquivalenceLabel, Rename, TraceRecord, TracedRun, VariantRecord, VariantRole,
+};
+use tracecode_exec::{Limits, RunStatus};
+use tracecode_py::cfg::cfg_of_function;
+use tracecode_py::edit::{rename_call_keywords, Variant};
+use tracecode_py::mutant::random_mutants;
+use tracecode_py::rewrite::{apply_rewrite, random_rewrites, RewriteKind};
+
+use crate::runner::{Code, Runner, SandboxArgs};
+
+/// Rewrite and mutate traced functions; re-trace and label trace equivalence.
+///
+/// For every traced function, `--rewrites` semantics-preserving variants are
+/// generated (single rewrites of seed-shuffled kinds, one composition of
+/// several, and one composition ending in DOBF-style name obfuscation), plus
+/// `--mutants` single-mutation variants. Each is run in the sandbox on exactly
+/// the calls kept for its original (keyword arguments follow renamed
+/// parameters) and compared with a fresh run of the original:
+///
+///   trace_equivalent  same outcome, output, stdout and value sequences on every input
+///   trace_different   some input differs (`failed_check`, `first_diff_input` say how)
+///   undetermined      the original disagrees with itself, or nothing was comparable
+///
+/// The exact rule is in docs/variants.md. The original is run twice; when the
+/// two runs disagree (time, randomness) its row is `nondeterministic` and its
+/// variants `undetermined`. Output rows: one `original` row per function (its
+/// fresh runs), then its variants, each with code, CFG and runs. The run
+/// resumes from its output and rewrites it atomically at checkpoints.
+///
+/// The summary reports, per rewrite kind, how often a supposedly
+/// semantics-preserving rewrite was *not* trace-equivalent: each such case is
+/// a bug in a rewrite or in the rule, and is listed with its reason.
+///
+/// Example:
+///
+///   tracecode variants traces.parquet -o variants.parquet --rewrites 6 --mutants 4
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct VariantsArgs {
+    /// Traces from `tracecode trace`.
+    pub traces: PathBuf,
+
+    /// Output file (Parquet, or JSONL when it ends in `.jsonl`).
+    #[arg(short, long, default_value = "variants.parquet")]
+    pub output: PathBuf,
+
+    /// Semantics-preserving variants per function.
+    #[arg(long, default_value_t = 6, value_name = "K")]
+    pub rewrites: usize,
+
+    /// Mutants per function.
+    #[arg(long, default_value_t = 4, value_name = "M")]
+    pub mutants: usize,
+
+    /// Seed for choosing rewrites and mutation sites.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Process at most N traced functions (in trace order).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
+    let traces: Vec<TraceRecord> = read_rows(&args.traces)
+        .with_context(|| format!("reading traces from {}", args.traces.display()))?;
+    if traces.iter().any(|t| t.status == "traced" && t.code.is_empty()) {
+        bail!(
+            "{} has no function code (written by an older tracecode); re-run `tracecode trace`",
+            args.traces.display()
+        );
+    }
+    let mut done: Vec<VariantRecord> = if args.output.exists() {
+        read_rows(&args.output)
+            .with_context(|| format!("resuming from {}", args.output.display()))?
+    } else {
+        Vec::new()
+    };
+    let done_ids: HashSet<String> = done.iter().map(|r| r.function_id.clone()).collect();
+    let traced: Vec<&TraceRecord> = traces
+        .iter()
+        .filter(|t| t.status == "traced" && !t.runs.is_empty())
+        .collect();
+    let mut todo: Vec<&TraceRecord> = traced
+        .iter()
+        .copied()
+        .filter(|t| !done_ids.contains(&t.id))
+        .collect();
+    if let Some(limit) = args.limit {
+        todo.truncate(limit.saturating_sub(done_ids.len()));
+    }
+    eprintln!(
+        "[variants] {} traced functions, {} already done, {} to vary ({} rewrites + {} mutants each)",
+        traced.len(),
+        done_ids.len(),
+        todo.len(),
+        args.rewrites,
+        args.mutants
+    );
+    let runner = Runner::start(&args.sandbox)?;
+    runner.for_each_checkpointed(
+        &todo,
+        "variants",
+        &mut done,
+        &args.output,
+        |t| vary_function(t, &runner, args),
+        |row| match row.role {
+            VariantRole::Original => format!("{:?}", row.label).to_lowercase(),
+            role => format!("{}:{}", serde_name(&role), serde_name(&row.label)),
+        },
+    )?;
+    let summary = VariantsSummary::of(&done);
+    let summary_path = PathBuf::from(format!("{}.summary.json", args.output.display()));
+    tracecode_data::io::atomic_write(&summary_path, |f| {
+        Ok(serde_json::to_writer_pretty(f, &summary)?)
+    })?;
+    print_summary(&summary, &args.output);
+    Ok(summary)
+}
+
+/// The variants of one function, ready to run: rewrites first, then mutants.
+fn generate(code: &str, function_id: &str, args: &VariantsArgs) -> Vec<(VariantRole, Variant)> {
+    let seed = args.seed ^ u64::from_str_radix(&function_id[..16.min(function_id.len())], 16).unwrap_or(0);
+    let original = Variant::original(code);
+    let mut seen: HashSet<String> = HashSet::from([code.to_string()]);
+    let mut out: Vec<(VariantRole, Variant)> = Vec::new();
+    let mut push = |role, v: Variant, out: &mut Vec<(VariantRole, Variant)>| {
+        if seen.insert(v.code.clone()) {
+            out.push((role, v));
+        }
+    };
+    // Single rewrites, so their equivalence rate can be read per kind; kinds in
+    // a per-function order so every kind is exercised across a corpus.
+    let mut kinds: Vec<RewriteKind> = RewriteKind::ALL.to_vec();
+    kinds.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let singles = args.rewrites.saturating_sub(2);
+    for kind in kinds {
+        if out.len() >= singles {
+            break;
+        }
+        if let Ok(v) = apply_rewrite(kind, &original, seed) {
+            push(VariantRole::Rewrite, v, &mut out);
+        }
+    }
+    // Compositions: several rewrites, and several ending in obfuscated names
+    // (the positives of the adversarial clone benchmark).
+    for attempt in 0..4 * args.rewrites as u64 {
+        if out.len() >= args.rewrites {
+            break;
+        }
+        let s = seed.wrapping_add(attempt.wrapping_mul(0x9E37_79B9));
+        let composed = random_rewrites(code, 2 + (attempt % 2) as usize, s);
+        let v = if attempt % 2 == 0 {
+            composed.and_then(|v| apply_rewrite(RewriteKind::ObfuscateNames, &v, s))
+        } else {
+            composed
+        };
+        if let Ok(v) = v {
+            push(VariantRole::Rewrite, v, &mut out);
+        }
+    }
+    for v in random_mutants(code, args.mutants, seed) {
+        push(VariantRole::Mutant, v, &mut out);
+    }
+    out
+}
+
+/// The original's row and the rows of its variants.
+fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<VariantRecord> {
+    let Some(cfg) = t.cfg.as_ref() else {
+        return vec![];
+    };
+    let code = Code::new(&t.context, &t.code, cfg);
+    let run_all = |code: &Code, renames: &[(String, String)], limits: &[Limits]| -> Vec<TracedRun> {
+        t.runs
+            .iter()
+            .zip(limits)
+            .map(|(r, limits)| {
+                let call = rename_call_keywords(&r.call, renames);
+                runner.trace_call(code, &call, &r.strategy, limits)
+            })
+            .collect()
+    };
+    let base: Vec<Limits> = vec![runner.limits.clone(); t.runs.len()];
+    let first = run_all(&code, &[], &base);
+    let second = run_all(&code, &[], &base);
+    let results = |runs: &[TracedRun]| runs.iter().map(|r| r.result.clone()).collect::<Vec<_>>();
+    let reference = results(&first);
+    let deterministic = judge(&reference, &results(&second), &[]);
+    let (label, detail) = match &deterministic {
+        Verdict::Different { input, difference } => (
+            EquivalenceLabel::Nondeterministic,
+            Some(format!("input {input}: {}", difference.detail)),
+        ),
+        _ => (EquivalenceLabel::Deterministic, None),
+    };
+    let stable = label == EquivalenceLabel::Deterministic;
+    // A rewrite may legitimately take more line events (a `for` turned into a
+    // `while` with explicit `next`): give variants room before calling it a limit.
+    let variant_limits: Vec<Limits> = first
+        .iter()
+        .map(|r| Limits {
+            max_events: runner.limits.max_events.max(4 * r.result.events + 1_000),
+            ..runner.limits.clone()
+        })
+        .collect();
+    let mut rows = vec![VariantRecord {
+        id: t.id.clone(),
+        function_id: t.id.clone(),
+        role: VariantRole::Original,
+        kinds: vec![],
+        notes: vec![],
+        renames: vec![],
+        label,
+        failed_check: None,
+        first_diff_input: None,
+        detail,
+        trace: TraceRecord {
+            runs: first,
+            ..t.clone()
+        },
+    }];
+    for (role, v) in generate(&t.code, &t.id, args) {
+        let id = content_id(&format!("{}\n{}", t.id, v.code));
+        let mut trace = TraceRecord {
+            id: id.clone(),
+            code: v.code.clone(),
+            cfg: None,
+            runs: vec![],
+            detail: None,
+            ..t.clone()
+        };
+        let renames: Vec<Rename> = v
+            .renames
+            .iter()
+            .map(|(from, to)| Rename {
+                from: from.clone(),
+                to: to.clone(),
+            })
+            .collect();
+        let mut row = VariantRecord {
+            id,
+            function_id: t.id.clone(),
+            role,
+            kinds: v.kinds.clone(),
+            notes: v.notes.clone(),
+            renames,
+            label: EquivalenceLabel::Undetermined,
+            failed_check: None,
+            first_diff_input: None,
+            detail: None,
+            trace: trace.clone(),
+        };
+        let vcfg = match cfg_of_function(&v.code) {
+            Ok(c) => c,
+            Err(e) => {
+                row.detail = Some(format!("variant CFG: {e}"));
+                trace.status = "cfg_error".into();
+                row.trace = trace;
+                rows.push(row);
+                continue;
+            }
+        };
+        let vcode = Code::new(&t.context, &v.code, &vcfg);
+        trace.runs = run_all(&vcode, &v.renames, &variant_limits);
+        if stable {
+            match judge(&reference, &results(&trace.runs), &row.renames) {
+                Verdict::Equivalent { .. } => row.label = EquivalenceLabel::TraceEquivalent,
+                Verdict::Different { input, difference } => {
+                    row.label = EquivalenceLabel::TraceDifferent;
+                    row.failed_check = Some(difference.check);
+                    row.first_diff_input = Some(input as u32);
+                    row.detail = Some(difference.detail);
+                }
+                Verdict::Undetermined => {
+                    row.detail = Some("no input ran to a comparable end".into());
+                }
+            }
+        } else {
+            row.detail = Some("original is nondeterministic".into());
+        }
+        trace.cfg = Some(vcfg);
+        row.trace = trace;
+        rows.push(row);
+    }
+    rows
+}
+
+fn serde_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Counts of one group of variants.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct LabelCounts {
+    pub total: usize,
+    pub trace_equivalent: usize,
+    pub trace_different: usize,
+    pub undetermined: usize,
+    /// For trace-different rows: which check failed first.
+    pub failed_checks: BTreeMap<String, usize>,
+}
+
+impl LabelCounts {
+    fn add(&mut self, row: &VariantRecord) {
+        self.total += 1;
+        match row.label {
+            EquivalenceLabel::TraceEquivalent => self.trace_equivalent += 1,
+            EquivalenceLabel::TraceDifferent => {
+                self.trace_different += 1;
+                if let Some(c) = row.failed_check {
+                    *self.failed_checks.entry(serde_name(&c)).or_default() += 1;
+                }
+            }
+            _ => self.undetermined += 1,
+        }
+    }
+
+    /// Share of determined rows that are trace-different.
+    pub fn different_rate(&self) -> f64 {
+        let determined = self.trace_equivalent + self.trace_different;
+        self.trace_different as f64 / determined.max(1) as f64
+    }
+}
+
+/// What a variants run produced; printed and written as `<output>.summary.json`.
+#[derive(Debug, Default, Serialize)]
+pub struct VariantsSummary {
+    pub functions: usize,
+    pub nondeterministic_functions: usize,
+    /// Deterministic functions with at least 3 trace-equivalent rewrites.
+    pub with_three_equivalent_rewrites: usize,
+    pub rewrites: LabelCounts,
+    pub mutants: LabelCounts,
+    /// Single rewrites by kind, and compositions (`composed`, `composed+obfuscate_names`).
+    pub rewrites_by_kind: BTreeMap<String, LabelCounts>,
+    pub mutants_by_kind: BTreeMap<String, LabelCounts>,
+    /// Up to 3 non-equivalent rewrites per kind, with why: each is a bug to look at.
+    pub rewrite_failures: BTreeMap<String, Vec<String>>,
+}
+
+impl VariantsSummary {
+    pub fn of(rows: &[VariantRecord]) -> Self {
+        let mut s = VariantsSummary::default();
+        let mut equivalent_rewrites: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut stable: Vec<&str> = Vec::new();
+        for r in rows {
+            let group = match r.kinds.as_slice() {
+                [one] => one.clone(),
+                many if many.last().map(String::as_str) == Some("obfuscate_names") => {
+                    "composed+obfuscate_names".into()
+                }
+                _ => "composed".into(),
+            };
+            match r.role {
+                VariantRole::Original => {
+                    s.functions += 1;
+                    if r.label == EquivalenceLabel::Nondeterministic {
+                        s.nondeterministic_functions += 1;
+                    } else {
+                        stable.push(&r.function_id);
+                    }
+                }
+                VariantRole::Rewrite => {
+                    s.rewrites.add(r);
+                    s.rewrites_by_kind.entry(group.clone()).or_default().add(r);
+                    if r.label == EquivalenceLabel::TraceEquivalent {
+                        *equivalent_rewrites.entry(&r.function_id).or_default() += 1;
+                    }
+                    if r.label == EquivalenceLabel::TraceDifferent {
+                        let list = s.rewrite_failures.entry(group).or_default();
+                        if list.len() < 3 {
+                            list.push(format!(
+                                "{} {}: {}",
+                                r.function_id,
+                                r.trace.qualname,
+                                r.detail.as_deref().unwrap_or("")
+                            ));
+                        }
+                    }
+                }
+                VariantRole::Mutant => {
+                    s.mutants.add(r);
+                    s.mutants_by_kind.entry(group).or_default().add(r);
+                }
+            }
+        }
+        s.with_three_equivalent_rewrites = stable
+            .iter()
+            .filter(|id| equivalent_rewrites.get(*id).copied().unwrap_or(0) >= 3)
+            .count();
+        s
+    }
+}
+
+fn print_summary(s: &VariantsSummary, output: &std::path::Path) {
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    let mut out = format!(
+        "variants: {} functions → {}\n  nondeterministic originals: {}\n  functions with >=3 trace-equivalent rewrites: {} ({:.1}%)\n",
+        s.functions,
+        output.display(),
+        s.nondeterministic_functions,
+        s.with_three_equivalent_rewrites,
+        pct(s.with_three_equivalent_rewrites, s.functions)
+    );
+    let line = |name: &str, c: &LabelCounts| {
+        format!(
+            "  {name:<28} {:>6} {:>8} {:>8} {:>6}  {:>6.1}%  {:?}\n",
+            c.total,
+            c.trace_equivalent,
+            c.trace_different,
+            c.undetermined,
+            100.0 * c.different_rate(),
+            c.failed_checks
+        )
+    };
+    out.push_str(&format!(
+        "  {:<28} {:>6} {:>8} {:>8} {:>6}  {:>7}  {}\n",
+        "kind", "total", "equiv", "differ", "undet", "differ%", "failed checks"
+    ));
+    out.push_str(&line("REWRITES (should be equiv)", &s.rewrites));
+    for (k, c) in &s.rewrites_by_kind {
+        out.push_str(&line(k, c));
+    }
+    out.push_str(&line("MUTANTS (should differ)", &s.mutants));
+    for (k, c) in &s.mutants_by_kind {
+        out.push_str(&line(k, c));
+    }
+    eprint!("{out}");
+}

@@ -1,0 +1,163 @@
+//! The sandboxed worker pool as the trace and variants stages use it: sandbox
+//! options shared by both commands, one traced call, and the checkpointed
+//! parallel loop that writes results atomically as it goes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{anyhow, Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
+use tracecode_data::trace::own_lines;
+use tracecode_data::{write_rows, Cfg, RunResult, TracedRun};
+use tracecode_exec::{Limits, RunRequest, Supervisor, SupervisorConfig};
+
+use crate::progress;
+
+/// How code runs: worker count and per-run limits.
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Worker processes (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+
+    /// Wall-time limit of one run, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub timeout: u64,
+
+    /// Line events after which a run stops with `event_limit`.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_events: u64,
+
+    /// Rewrite the output after this many newly processed functions.
+    #[arg(long, default_value_t = 200)]
+    pub checkpoint: usize,
+}
+
+/// A started worker pool and a thread pool of the same size to drive it.
+pub struct Runner {
+    supervisor: Supervisor,
+    pub limits: Limits,
+    threads: rayon::ThreadPool,
+    checkpoint: usize,
+}
+
+impl Runner {
+    pub fn start(args: &SandboxArgs) -> Result<Self> {
+        let exe = std::env::current_exe().context("locating the tracecode binary for workers")?;
+        let mut cfg = SupervisorConfig::new([exe.into_os_string(), "__worker".into()]);
+        if let Some(w) = args.workers {
+            cfg.workers = w.max(1);
+        }
+        let workers = cfg.workers;
+        let supervisor =
+            Supervisor::new(cfg).map_err(|e| anyhow!("starting tracing workers: {e}"))?;
+        Ok(Runner {
+            supervisor,
+            limits: Limits {
+                wall_ms: args.timeout,
+                max_events: args.max_events,
+                ..Limits::default()
+            },
+            threads: rayon::ThreadPoolBuilder::new()
+                .num_threads(workers)
+                .build()?,
+            checkpoint: args.checkpoint.max(1),
+        })
+    }
+
+    /// Runs `call` after executing `module_source`, under `limits`.
+    pub fn run(&self, module_source: &str, call: &str, limits: &Limits) -> RunResult {
+        self.supervisor
+            .run(&RunRequest::new(module_source, call), limits)
+    }
+
+    /// Runs `call` on `code` (executed after `context`) and projects the
+    /// function's own lines onto `cfg`'s blocks.
+    pub fn trace_call(
+        &self,
+        code: &Code<'_>,
+        call: &str,
+        strategy: &str,
+        limits: &Limits,
+    ) -> TracedRun {
+        let result = self.run(&code.module_source, call, limits);
+        let code_lines = code.code.lines().count() as u32;
+        let own: Vec<u32> = own_lines(&result, code.line_offset)
+            .into_iter()
+            .filter(|&l| l <= code_lines)
+            .collect();
+        TracedRun {
+            call: call.to_string(),
+            strategy: strategy.to_string(),
+            blocks: code.cfg.blocks_of_lines(&own),
+            result,
+        }
+    }
+
+    /// Applies `work` to every item in parallel, appends the rows it returns
+    /// to `done` (in item order) and rewrites `output` atomically after every
+    /// checkpoint. The bar shows live counts of `status_of` over new rows.
+    pub fn for_each_checkpointed<T: Sync, R: Send + Serialize + DeserializeOwned>(
+        &self,
+        items: &[T],
+        label: &str,
+        done: &mut Vec<R>,
+        output: &Path,
+        work: impl Fn(&T) -> Vec<R> + Sync,
+        status_of: impl Fn(&R) -> String + Sync,
+    ) -> Result<()> {
+        let bar = progress::bar(items.len() as u64, label);
+        let counts: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+        for chunk in items.chunks(self.checkpoint) {
+            let rows: Vec<Vec<R>> = self.threads.install(|| {
+                chunk
+                    .par_iter()
+                    .map(|item| {
+                        let rows = work(item);
+                        let mut c = counts.lock().unwrap();
+                        for r in &rows {
+                            *c.entry(status_of(r)).or_default() += 1;
+                        }
+                        bar.set_message(
+                            c.iter()
+                                .map(|(k, v)| format!("{k} {v}"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
+                        bar.inc(1);
+                        rows
+                    })
+                    .collect()
+            });
+            done.extend(rows.into_iter().flatten());
+            write_rows(output, done)?;
+        }
+        bar.finish_and_clear();
+        if items.is_empty() {
+            write_rows(output, done)?;
+        }
+        Ok(())
+    }
+}
+
+/// A function ready to run: its code, the module it runs in and its CFG.
+pub struct Code<'a> {
+    pub code: &'a str,
+    pub module_source: String,
+    pub line_offset: u32,
+    pub cfg: &'a Cfg,
+}
+
+impl<'a> Code<'a> {
+    pub fn new(context: &str, code: &'a str, cfg: &'a Cfg) -> Self {
+        Code {
+            code,
+            module_source: format!("{context}{code}\n"),
+            line_offset: context.lines().count() as u32,
+            cfg,
+        }
+    }
+}
