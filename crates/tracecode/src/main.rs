@@ -36,6 +36,10 @@ struct Cli {
 enum Command {
     Corpus(commands::corpus::CorpusArgs),
     Trace(commands::trace::TraceArgs),
+    Pairs(commands::pairs::PairsArgs),
+    /// Build evaluation sets from held-out functions (adversarial clone detection).
+    #[command(subcommand)]
+    BenchSet(commands::bench_set::BenchSet),
     Pipeline(commands::pipeline::PipelineArgs),
     #[command(flatten)]
     Planned(commands::planned::Planned),
@@ -50,6 +54,8 @@ fn main() -> ExitCode {
         Command::Worker => tracecode_exec::worker_main(),
         Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
         Command::Trace(args) => commands::trace::run(&args).map(|_| ()),
+        Command::Pairs(args) => commands::pairs::run(&args).map(|_| ()),
+        Command::BenchSet(bench) => bench.run(),
         Command::Pipeline(args) => commands::pipeline::run(&args),
         Command::Planned(planned) => planned.run(),
     };

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod bench_set;
 pub mod corpus;
+pub mod pairs;
 pub mod pipeline;
 pub mod planned;
 pub mod trace;

@@ -16,10 +16,6 @@ pub struct Ignored {
 pub enum Planned {
     /// [not yet available] Generate semantics-preserving rewrites and mutants, re-trace, label trace equivalence.
     Variants(Ignored),
-    /// [not yet available] Build contrastive training examples (anchor, positives, hard negatives).
-    Pairs(Ignored),
-    /// [not yet available] Build evaluation sets such as adversarial clone detection.
-    BenchSet(Ignored),
     /// [not yet available] Render a trace as text for LLM prompts (NExT, SemCoder, CodeExecutor, Concise).
     Render(Ignored),
     /// [not yet available] Train a byte-level BPE tokenizer on code and docstrings.
@@ -40,8 +36,6 @@ impl Planned {
     pub fn run(&self) -> Result<()> {
         let name = match self {
             Planned::Variants(_) => "variants",
-            Planned::Pairs(_) => "pairs",
-            Planned::BenchSet(_) => "bench-set",
             Planned::Render(_) => "render",
             Planned::Tokenizer(_) => "tokenizer",
             Planned::Train(_) => "train",
