@@ -37,6 +37,7 @@ enum Command {
     Corpus(commands::corpus::CorpusArgs),
     Trace(commands::trace::TraceArgs),
     Pairs(commands::pairs::PairsArgs),
+    Render(commands::render::RenderArgs),
     /// Build evaluation sets from held-out functions (adversarial clone detection).
     #[command(subcommand)]
     BenchSet(commands::bench_set::BenchSet),
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
         Command::Trace(args) => commands::trace::run(&args).map(|_| ()),
         Command::Pairs(args) => commands::pairs::run(&args).map(|_| ()),
+        Command::Render(args) => commands::render::run(&args),
         Command::BenchSet(bench) => bench.run(),
         Command::Pipeline(args) => commands::pipeline::run(&args),
         Command::Planned(planned) => planned.run(),

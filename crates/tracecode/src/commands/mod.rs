@@ -5,4 +5,5 @@ pub mod corpus;
 pub mod pairs;
 pub mod pipeline;
 pub mod planned;
+pub mod render;
 pub mod trace;

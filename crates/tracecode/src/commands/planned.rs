@@ -16,8 +16,6 @@ pub struct Ignored {
 pub enum Planned {
     /// [not yet available] Generate semantics-preserving rewrites and mutants, re-trace, label trace equivalence.
     Variants(Ignored),
-    /// [not yet available] Render a trace as text for LLM prompts (NExT, SemCoder, CodeExecutor, Concise).
-    Render(Ignored),
     /// [not yet available] Train a byte-level BPE tokenizer on code and docstrings.
     Tokenizer(Ignored),
     /// [not yet available] Train the fused code + trace encoder (or the static-only baseline).
@@ -36,7 +34,6 @@ impl Planned {
     pub fn run(&self) -> Result<()> {
         let name = match self {
             Planned::Variants(_) => "variants",
-            Planned::Render(_) => "render",
             Planned::Tokenizer(_) => "tokenizer",
             Planned::Train(_) => "train",
             Planned::Embed(_) => "embed",
