@@ -5,3 +5,4 @@ pub mod cfg;
 pub mod edit;
 pub mod extract;
 pub mod inputs;
+pub mod rewrite;
