@@ -25,19 +25,14 @@ impl Rewrite for AugmentedAssignment {
     fn apply(&self, f: &ParsedFunction, rng: &mut ChaCha8Rng) -> Result<Rewritten, EditError> {
         let facts = Facts::new(f);
         let numeric = Numeric::new(f.def(), &facts);
-        let sites: Vec<(&Stmt, String)> = suites(f.def())
+        let sites: Vec<(&Stmt, (String, String))> = suites(f.def())
             .iter()
             .flat_map(|s| s.stmts)
             .filter(|s| !f.has_comment_in(s.range()))
-            .filter_map(|s| rewritten(f, s, &numeric).map(|text| (s, text)))
+            .filter_map(|s| rewritten(f, s, &numeric).map(|r| (s, r)))
             .collect();
-        let (stmt, text) = pick(sites, rng, "no numeric update to rewrite")?;
-        let note = format!(
-            "line {}: {} → {}",
-            f.line_number(stmt.start()),
-            f.text(stmt),
-            text
-        );
+        let (stmt, (text, what)) = pick(sites, rng, "no numeric update to rewrite")?;
+        let note = format!("line {}: {what}", f.line_number(stmt.start()));
         let code = apply_edits(f.source, vec![TextEdit::replace(stmt.range(), text)])?;
         Ok(Rewritten {
             code,
@@ -47,8 +42,8 @@ impl Rewrite for AugmentedAssignment {
     }
 }
 
-/// The other form of `stmt`, when it is a numeric update of a local.
-fn rewritten(f: &ParsedFunction, stmt: &Stmt, numeric: &Numeric) -> Option<String> {
+/// The other form of `stmt` and a note, when it is a numeric update of a local.
+fn rewritten(f: &ParsedFunction, stmt: &Stmt, numeric: &Numeric) -> Option<(String, String)> {
     match stmt {
         Stmt::AugAssign(a) => {
             let target = a.target.as_name_expr()?;
@@ -56,8 +51,10 @@ fn rewritten(f: &ParsedFunction, stmt: &Stmt, numeric: &Numeric) -> Option<Strin
                 && numeric.is_numeric(&a.target)
                 && numeric.is_numeric(&a.value);
             ok.then(|| {
+                let (x, op) = (&target.id, a.op.as_str());
                 let right = right_operand(f, a.op, &a.value);
-                format!("{x} = {x} {op} {right}", x = target.id, op = a.op.as_str())
+                let note = format!("{x} {op}= … → {x} = {x} {op} …");
+                (format!("{x} = {x} {op} {right}"), note)
             })
         }
         Stmt::Assign(a) => {
@@ -71,8 +68,10 @@ fn rewritten(f: &ParsedFunction, stmt: &Stmt, numeric: &Numeric) -> Option<Strin
                 && numeric.is_numeric(&b.left)
                 && numeric.is_numeric(&b.right);
             ok.then(|| {
+                let (x, op) = (&target.id, b.op.as_str());
                 let value = operand(f, &b.right, OperatorPrecedence::Lambda);
-                format!("{} {}= {value}", target.id, b.op.as_str())
+                let note = format!("{x} = {x} {op} … → {x} {op}= …");
+                (format!("{x} {op}= {value}"), note)
             })
         }
         _ => None,

@@ -12,7 +12,8 @@ use ruff_text_size::Ranged;
 use super::names::Facts;
 
 /// Builtins without side effects on anything but (see [`CONSUMING`]) their
-/// arguments; calls to them are treated as pure when they are not shadowed.
+/// arguments; calls to them without keyword arguments are treated as pure
+/// when they are not shadowed.
 const PURE_BUILTINS: &[&str] = &[
     "len",
     "abs",
@@ -178,9 +179,10 @@ impl Effects {
                     _ => None,
                 };
                 match builtin {
-                    Some(f) if PURE_BUILTINS.contains(&f) => {
-                        let no_args =
-                            call.arguments.args.is_empty() && call.arguments.keywords.is_empty();
+                    // Keyword arguments (`key=`, `default=`, `**kw`) may be
+                    // callables the builtin calls: not pure then.
+                    Some(f) if PURE_BUILTINS.contains(&f) && call.arguments.keywords.is_empty() => {
+                        let no_args = call.arguments.args.is_empty();
                         self.may_raise |= !(no_args && EMPTY_CONSTRUCTORS.contains(&f));
                         for arg in call.arguments.args.iter() {
                             if CONSUMING.contains(&f) {
@@ -188,9 +190,6 @@ impl Effects {
                             } else {
                                 self.expr(arg, facts);
                             }
-                        }
-                        for kw in call.arguments.keywords.iter() {
-                            self.expr(&kw.value, facts);
                         }
                     }
                     _ => {
