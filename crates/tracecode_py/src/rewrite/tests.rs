@@ -176,6 +176,59 @@ def scale_all(values, factor, offset=0.0):
         preamble: "",
         calls: &["([1, 2, 2, 3, 9],)", "([5, 5], 2)", "([],)", "([0.5, 1.5, 2.5], 3)"],
     },
+    Fixture {
+        code: r#"@decorator("tag")
+async def weird(a, *args, b=1, **kw):
+    """One-liners, semicolons, async, match and except* together."""
+    x = 1; y = 2
+    if not a: y = 3
+    for i in args: x += i
+    while x < 10 and not b: x += 1
+    z = [i for i in args] if b else {k: v for k, v in kw.items()}
+    async with ctx() as c:
+        await c.send(f"{x!r:>{y}} {a=}")  # debug f-string
+    lam = lambda q, *r: (q, r, x)
+    try:
+        if a == 'boom':
+            raise ExceptionGroup('g', [ValueError(a)])
+    except* ValueError as eg:
+        z = len(eg.exceptions)
+    match a:
+        case [1, *rest]:
+            return rest, z
+        case {"k": v, **others}:
+            return v, others
+        case Point(x=0) | None:
+            return lam(x, y)
+    return (x +
+            y), z, c.sent
+"#,
+        preamble: r#"import contextlib
+def decorator(tag):
+    return lambda f: f
+class Conn:
+    def __init__(self):
+        self.sent = []
+    async def send(self, m):
+        self.sent.append(m)
+@contextlib.asynccontextmanager
+async def ctx():
+    yield Conn()
+class Point:
+    __match_args__ = ('x',)
+    def __init__(self, x):
+        self.x = x
+"#,
+        calls: &[
+            "(0,)",
+            "([1, 2, 3],)",
+            "({'k': 5, 'j': 1},)",
+            "(Point(0),)",
+            "(None, 4, 5)",
+            "('boom',)",
+            "('x', 1, 2, 0)",
+        ],
+    },
 ];
 
 fn comments(code: &str) -> Vec<String> {
@@ -329,7 +382,7 @@ def run(code, preamble, calls):
     fn = ns[next(n.name for n in ast.parse(code).body if isinstance(n, defs))]
     seen = []
     for call in calls:
-        args = eval(call, {})
+        args = eval(call, ns)
         out = io.StringIO()
         try:
             with contextlib.redirect_stdout(out):
