@@ -7,6 +7,7 @@
 //! returned ([`apply_edits`] checks that), so a buggy edit becomes an error
 //! instead of a broken variant.
 
+use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{ModModule, Stmt, StmtFunctionDef};
 use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange, TextSize};
@@ -117,6 +118,57 @@ impl<'a> ParsedFunction<'a> {
         let line = &self.source[start..];
         let width = line.len() - line.trim_start_matches([' ', '\t']).len();
         &line[..width]
+    }
+
+    /// The offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: TextSize) -> TextSize {
+        let start = self.source[..offset.to_usize()]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        TextSize::try_from(start).unwrap()
+    }
+
+    /// The 1-based line number of `offset`, for notes.
+    pub fn line_number(&self, offset: TextSize) -> usize {
+        self.source[..offset.to_usize()].matches('\n').count() + 1
+    }
+
+    /// Whether only indentation precedes `node` on its line (it is not the
+    /// body of a one-line `if c: x`, nor after a `;`).
+    pub fn starts_line(&self, node: &impl Ranged) -> bool {
+        self.source[self.line_start(node.start()).to_usize()..node.start().to_usize()]
+            .trim()
+            .is_empty()
+    }
+
+    /// Whether `node` has its lines to itself: only indentation before it,
+    /// and at most a comment after it (no `;` neighbour, not the body of a
+    /// one-line `if c: x`). Only such statements can be moved by lines.
+    pub fn owns_lines(&self, node: &impl Ranged) -> bool {
+        let rest = &self.source[node.end().to_usize()..];
+        let after = rest[..rest.find('\n').unwrap_or(rest.len())].trim();
+        self.starts_line(node) && (after.is_empty() || after.starts_with('#'))
+    }
+
+    /// Whether a comment lies inside `range`: text rebuilt from node texts
+    /// would drop it, so such rewrites refuse.
+    pub fn has_comment_in(&self, range: TextRange) -> bool {
+        self.parsed
+            .tokens()
+            .iter()
+            .any(|t| t.kind() == TokenKind::Comment && range.contains_range(t.range()))
+    }
+
+    /// Whether a string token overlapping `range` spans a line break:
+    /// re-indenting such lines would change the string's value.
+    pub fn has_multiline_string_in(&self, range: TextRange) -> bool {
+        self.parsed.tokens().iter().any(|t| {
+            matches!(
+                t.kind(),
+                TokenKind::String | TokenKind::FStringMiddle | TokenKind::TStringMiddle
+            ) && t.range().intersect(range).is_some()
+                && self.source[t.range()].contains('\n')
+        })
     }
 
     /// The range of the whole physical lines that `node` spans, including the
@@ -295,6 +347,23 @@ mod tests {
             "f(**{'n': 1})"
         );
         assert_eq!(rename_call_keywords("not a call(", &renames), "not a call(");
+    }
+
+    #[test]
+    fn line_ownership_comments_and_multiline_strings() {
+        let src = "def f(a):\n    x = 1  # one\n    y = 2; z = '''a\nb'''\n    if a: return x\n";
+        let pf = ParsedFunction::parse(src).unwrap();
+        let body = &pf.def().body;
+        assert!(pf.owns_lines(&body[0]));
+        assert!(!pf.owns_lines(&body[1]) && pf.starts_line(&body[1]));
+        assert!(!pf.starts_line(&body[2]));
+        let Stmt::If(s) = &body[3] else { panic!() };
+        assert!(!pf.starts_line(&s.body[0]));
+        assert!(pf.has_comment_in(pf.line_range(&body[0])));
+        assert!(!pf.has_comment_in(body[0].range()));
+        assert!(pf.has_multiline_string_in(pf.line_range(&body[2])));
+        assert!(!pf.has_multiline_string_in(pf.line_range(&body[0])));
+        assert_eq!(pf.line_number(body[3].start()), 5);
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub mod edit;
 pub mod extract;
 pub mod inputs;
 pub mod mutant;
+pub mod rewrite;
