@@ -36,6 +36,7 @@ struct Cli {
 enum Command {
     Corpus(commands::corpus::CorpusArgs),
     Trace(commands::trace::TraceArgs),
+    Variants(commands::variants::VariantsArgs),
     Pairs(commands::pairs::PairsArgs),
     Render(commands::render::RenderArgs),
     /// Build evaluation sets from held-out functions (adversarial clone detection).
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         Command::Worker => tracecode_exec::worker_main(),
         Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
         Command::Trace(args) => commands::trace::run(&args).map(|_| ()),
+        Command::Variants(args) => commands::variants::run(&args).map(|_| ()),
         Command::Pairs(args) => commands::pairs::run(&args).map(|_| ()),
         Command::Render(args) => commands::render::run(&args),
         Command::BenchSet(bench) => bench.run(),

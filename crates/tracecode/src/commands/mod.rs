@@ -7,3 +7,4 @@ pub mod pipeline;
 pub mod planned;
 pub mod render;
 pub mod trace;
+pub mod variants;

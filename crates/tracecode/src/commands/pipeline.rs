@@ -7,8 +7,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use super::bench_set::SplitArg;
 use super::corpus::{self, CorpusSummary};
+use super::pairs::{PairsSummary, Positives};
+use super::variants::{LabelCounts, VariantsSummary};
 use crate::runner::SandboxArgs;
+use tracecode_data::ClonePair;
 
 /// Run every available stage on the default corpus and write a report.
 ///
@@ -17,9 +21,11 @@ use crate::runner::SandboxArgs;
 /// under `--out` and is skipped on a rerun when its output exists, so an
 /// interrupted run resumes where it stopped (`--force` redoes everything).
 ///
-/// Stages available in this version: corpus, then trace (the first
-/// `--trace-functions` standalone functions, `--inputs` runs each). The report
-/// lists the rest as pending.
+/// Stages available in this version: corpus; trace (the first
+/// `--trace-functions` standalone functions, `--inputs` runs each); variants
+/// (6 rewrites and 4 mutants per traced function, re-traced and labelled);
+/// pairs (`trace` and `static` positives) and the clone benchmark of the test
+/// split. The report lists the rest as pending.
 ///
 /// Example:
 ///
@@ -89,16 +95,17 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         "[pipeline] trace: up to {} standalone functions, {} inputs each",
         args.trace_functions, args.inputs
     );
+    let sandbox = SandboxArgs {
+        workers: None,
+        timeout: 2000,
+        max_events: 100_000,
+        checkpoint: 100,
+    };
     let trace = super::trace::run(&super::trace::TraceArgs {
         corpus: corpus_path.clone(),
         output: traces_path,
         inputs: args.inputs,
-        sandbox: SandboxArgs {
-            workers: None,
-            timeout: 2000,
-            max_events: 100_000,
-            checkpoint: 100,
-        },
+        sandbox: sandbox.clone(),
         seed: 0,
         shard: None,
         limit: Some(args.trace_functions),
@@ -106,10 +113,53 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         replay: None,
     })?;
     let trace = serde_json::to_value(&trace)?;
+
+    let variants_path = args.out.join("variants.parquet");
+    if args.force && variants_path.exists() {
+        std::fs::remove_file(&variants_path)?;
+    }
+    eprintln!("[pipeline] variants: rewrites and mutants of every traced function, re-traced");
+    let variants = super::variants::run(&super::variants::VariantsArgs {
+        traces: args.out.join("traces.parquet"),
+        output: variants_path.clone(),
+        rewrites: 6,
+        mutants: 4,
+        seed: 0,
+        limit: None,
+        sandbox: sandbox.clone(),
+    })?;
+    let mut pairs = Vec::new();
+    for positives in [Positives::Trace, Positives::Static] {
+        let name = format!(
+            "pairs-{}.parquet",
+            serde_json::to_value(positives)?.as_str().unwrap_or("")
+        );
+        let s = super::pairs::run(&super::pairs::PairsArgs {
+            variants: variants_path.clone(),
+            output: args.out.join(name),
+            positives,
+            corpus: Some(corpus_path.clone()),
+            split: "0.8,0.1".into(),
+            seed: 0,
+            max_per_example: 8,
+        })?;
+        pairs.push(s);
+    }
+    let clone = super::bench_set::run_clone(&super::bench_set::CloneArgs {
+        variants: variants_path,
+        output: args.out.join("clone-test.jsonl"),
+        split: SplitArg::Test,
+        fractions: "0.8,0.1".into(),
+        seed: 0,
+    })?;
+
     let report = args.out.join("report.md");
     tracecode_data::io::atomic_write(&report, |mut f| {
         use std::io::Write;
-        f.write_all(render_report(&summary, &trace).as_bytes())?;
+        let mut md = render_report(&summary, &trace);
+        md.push_str(&render_variants(&variants, &pairs, &clone));
+        md.push_str("\n## Pending stages\n\ntrain, eval and the HTML report are not yet available in this version.\n");
+        f.write_all(md.as_bytes())?;
         Ok(())
     })?;
     println!("report: {}", report.display());
@@ -173,6 +223,72 @@ fn render_report(corpus: &serde_json::Value, trace: &serde_json::Value) -> Strin
             let _ = writeln!(md, "| {status} | {count} |");
         }
     }
-    md.push_str("\n## Pending stages\n\nvariants, pairs, train, eval and the HTML report are not yet available in this version.\n");
+    md
+}
+
+fn render_variants(v: &VariantsSummary, pairs: &[PairsSummary], clone: &[ClonePair]) -> String {
+    let mut md = String::from("\n## Variants\n\n");
+    let _ = writeln!(
+        md,
+        "{} functions varied ({} nondeterministic); {} ({:.1}%) have ≥3 trace-equivalent rewrites.\n",
+        v.functions,
+        v.nondeterministic_functions,
+        v.with_three_equivalent_rewrites,
+        100.0 * v.with_three_equivalent_rewrites as f64 / v.functions.max(1) as f64
+    );
+    md.push_str("| kind | variants | trace-equivalent | trace-different | undetermined | different % |\n|---|---|---|---|---|---|\n");
+    let mut row = |name: &str, c: &LabelCounts| {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {} | {:.1}% |",
+            c.total,
+            c.trace_equivalent,
+            c.trace_different,
+            c.undetermined,
+            100.0 * c.different_rate()
+        );
+    };
+    row("**all rewrites** (should be equivalent)", &v.rewrites);
+    for (k, c) in &v.rewrites_by_kind {
+        row(&format!("rewrite: {k}"), c);
+    }
+    row("**all mutants** (should differ)", &v.mutants);
+    for (k, c) in &v.mutants_by_kind {
+        row(&format!("mutant: {k}"), c);
+    }
+    if !v.rewrite_failures.is_empty() {
+        md.push_str(
+            "\nRewrites that were not trace-equivalent (bugs to look at), a few per kind:\n\n",
+        );
+        for (k, cases) in &v.rewrite_failures {
+            for c in cases {
+                let _ = writeln!(md, "- `{k}`: {c}");
+            }
+        }
+    }
+    md.push_str("\n## Pairs\n\n| positives | examples | train / validation / test | mean positives | mean hard negatives |\n|---|---|---|---|---|\n");
+    for p in pairs {
+        let split = |k: &str| p.examples_by_split.get(k).copied().unwrap_or(0);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} / {} / {} | {:.2} | {:.2} |",
+            p.positives,
+            p.examples,
+            split("train"),
+            split("validation"),
+            split("test"),
+            p.mean_positives,
+            p.mean_negatives
+        );
+    }
+    let count = |kind: &str| clone.iter().filter(|c| c.kind == kind).count();
+    let _ = writeln!(
+        md,
+        "\n## Clone-detection benchmark (test split)\n\n{} pairs: {} obfuscated trace-equivalent variants (label 1), {} mutants and {} other functions (label 0).",
+        clone.len(),
+        count("obfuscated_variant"),
+        count("mutant"),
+        count("other_function")
+    );
     md
 }

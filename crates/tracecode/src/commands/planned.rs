@@ -14,8 +14,6 @@ pub struct Ignored {
 
 #[derive(Subcommand, Debug)]
 pub enum Planned {
-    /// [not yet available] Generate semantics-preserving rewrites and mutants, re-trace, label trace equivalence.
-    Variants(Ignored),
     /// [not yet available] Train a byte-level BPE tokenizer on code and docstrings.
     Tokenizer(Ignored),
     /// [not yet available] Train the fused code + trace encoder (or the static-only baseline).
@@ -33,7 +31,6 @@ pub enum Planned {
 impl Planned {
     pub fn run(&self) -> Result<()> {
         let name = match self {
-            Planned::Variants(_) => "variants",
             Planned::Tokenizer(_) => "tokenizer",
             Planned::Train(_) => "train",
             Planned::Embed(_) => "embed",

@@ -15,7 +15,7 @@ use tracecode_data::schema::content_id;
 use tracecode_data::{
     read_rows, EquivalenceLabel, Rename, TraceRecord, TracedRun, VariantRecord, VariantRole,
 };
-use tracecode_exec::{Limits, RunStatus};
+use tracecode_exec::Limits;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::edit::{rename_call_keywords, Variant};
 use tracecode_py::mutant::random_mutants;
@@ -82,7 +82,10 @@ pub struct VariantsArgs {
 pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
     let traces: Vec<TraceRecord> = read_rows(&args.traces)
         .with_context(|| format!("reading traces from {}", args.traces.display()))?;
-    if traces.iter().any(|t| t.status == "traced" && t.code.is_empty()) {
+    if traces
+        .iter()
+        .any(|t| t.status == "traced" && t.code.is_empty())
+    {
         bail!(
             "{} has no function code (written by an older tracecode); re-run `tracecode trace`",
             args.traces.display()
@@ -138,7 +141,8 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
 
 /// The variants of one function, ready to run: rewrites first, then mutants.
 fn generate(code: &str, function_id: &str, args: &VariantsArgs) -> Vec<(VariantRole, Variant)> {
-    let seed = args.seed ^ u64::from_str_radix(&function_id[..16.min(function_id.len())], 16).unwrap_or(0);
+    let seed =
+        args.seed ^ u64::from_str_radix(&function_id[..16.min(function_id.len())], 16).unwrap_or(0);
     let original = Variant::original(code);
     let mut seen: HashSet<String> = HashSet::from([code.to_string()]);
     let mut out: Vec<(VariantRole, Variant)> = Vec::new();
@@ -189,16 +193,17 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         return vec![];
     };
     let code = Code::new(&t.context, &t.code, cfg);
-    let run_all = |code: &Code, renames: &[(String, String)], limits: &[Limits]| -> Vec<TracedRun> {
-        t.runs
-            .iter()
-            .zip(limits)
-            .map(|(r, limits)| {
-                let call = rename_call_keywords(&r.call, renames);
-                runner.trace_call(code, &call, &r.strategy, limits)
-            })
-            .collect()
-    };
+    let run_all =
+        |code: &Code, renames: &[(String, String)], limits: &[Limits]| -> Vec<TracedRun> {
+            t.runs
+                .iter()
+                .zip(limits)
+                .map(|(r, limits)| {
+                    let call = rename_call_keywords(&r.call, renames);
+                    runner.trace_call(code, &call, &r.strategy, limits)
+                })
+                .collect()
+        };
     let base: Vec<Limits> = vec![runner.limits.clone(); t.runs.len()];
     let first = run_all(&code, &[], &base);
     let second = run_all(&code, &[], &base);
