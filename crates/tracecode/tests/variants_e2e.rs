@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::tracecode;
@@ -44,6 +44,39 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
         &["trace", &corpus, "-o", &traces, "--inputs", "5"],
         dir.path(),
     );
+
+    // Every kept run renders in every format.
+    let rendered = p("rendered.jsonl");
+    tracecode(
+        &[
+            "render",
+            &traces,
+            "--format",
+            "next,semcoder,codeexecutor,concise",
+            "-o",
+            &rendered,
+        ],
+        dir.path(),
+    );
+    let renderings: Vec<serde_json::Value> = std::fs::read_to_string(&rendered)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let traced: Vec<tracecode_data::TraceRecord> = read_rows(Path::new(&traces)).unwrap();
+    let runs: usize = traced.iter().map(|t| t.runs.len()).sum();
+    assert_eq!(renderings.len(), 4 * runs);
+    for r in &renderings {
+        let text = r["text"].as_str().unwrap();
+        let expected = match r["format"].as_str().unwrap() {
+            "next" => "# Input:",
+            "semcoder" => "[INPUT]",
+            "codeexecutor" => "<line>",
+            "concise" => "call ",
+            other => panic!("{other}"),
+        };
+        assert!(text.contains(expected), "{text}");
+    }
     let out = tracecode(
         &[
             "variants",
@@ -60,7 +93,7 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("REWRITES") && log.contains("MUTANTS"), "{log}");
 
-    let rows: Vec<VariantRecord> = read_rows(&variants).unwrap();
+    let rows: Vec<VariantRecord> = read_rows(Path::new(&variants)).unwrap();
     let originals: Vec<&VariantRecord> = rows
         .iter()
         .filter(|r| r.role == VariantRole::Original)
@@ -116,7 +149,7 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     // Resume: a second run finds everything done and keeps the rows.
     let again = tracecode(&["variants", &traces, "-o", &variants], dir.path());
     assert!(String::from_utf8_lossy(&again.stderr).contains(" 0 to vary"));
-    let reread: Vec<VariantRecord> = read_rows(&variants).unwrap();
+    let reread: Vec<VariantRecord> = read_rows(Path::new(&variants)).unwrap();
     assert_eq!(reread.len(), rows.len());
 
     // Pairs in every mode: static positives are a superset of `both`.
@@ -136,7 +169,7 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
             ],
             dir.path(),
         );
-        let examples: Vec<PairExample> = read_rows(&out).unwrap();
+        let examples: Vec<PairExample> = read_rows(Path::new(&out)).unwrap();
         let positives: usize = examples.iter().map(|e| e.positive_ids.len()).sum();
         assert!(examples.iter().all(|e| !e.positive_ids.is_empty()));
         assert!(examples
