@@ -10,7 +10,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use tracecode_data::equivalence::{judge, Verdict};
+use tracecode_data::equivalence::{judge, Rule, Verdict};
 use tracecode_data::schema::content_id;
 use tracecode_data::{
     read_rows, EquivalenceLabel, Rename, TraceRecord, TracedRun, VariantRecord, VariantRole,
@@ -18,7 +18,8 @@ use tracecode_data::{
 use tracecode_exec::Limits;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::edit::{rename_call_keywords, Variant};
-use tracecode_py::mutant::random_mutants;
+use tracecode_py::extract::comprehension_variables;
+use tracecode_py::mutant::random_mutants_on_lines;
 use tracecode_py::rewrite::{apply_rewrite, random_rewrites, RewriteKind};
 
 use crate::runner::{Code, Runner, SandboxArgs};
@@ -140,7 +141,12 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
 }
 
 /// The variants of one function, ready to run: rewrites first, then mutants.
-fn generate(code: &str, function_id: &str, args: &VariantsArgs) -> Vec<(VariantRole, Variant)> {
+fn generate(
+    code: &str,
+    function_id: &str,
+    executed: &HashSet<u32>,
+    args: &VariantsArgs,
+) -> Vec<(VariantRole, Variant)> {
     let seed =
         args.seed ^ u64::from_str_radix(&function_id[..16.min(function_id.len())], 16).unwrap_or(0);
     let original = Variant::original(code);
@@ -181,7 +187,7 @@ fn generate(code: &str, function_id: &str, args: &VariantsArgs) -> Vec<(VariantR
             push(VariantRole::Rewrite, v, &mut out);
         }
     }
-    for v in random_mutants(code, args.mutants, seed) {
+    for v in random_mutants_on_lines(code, args.mutants, seed, executed) {
         push(VariantRole::Mutant, v, &mut out);
     }
     out
@@ -206,10 +212,21 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         };
     let base: Vec<Limits> = vec![runner.limits.clone(); t.runs.len()];
     let first = run_all(&code, &[], &base);
+    // Lines of `code` the reference runs executed: mutants go there only.
+    let executed: HashSet<u32> = first
+        .iter()
+        .flat_map(|r| r.own_lines(code.line_offset))
+        .collect();
     let second = run_all(&code, &[], &base);
     let results = |runs: &[TracedRun]| runs.iter().map(|r| r.result.clone()).collect::<Vec<_>>();
     let reference = results(&first);
-    let deterministic = judge(&reference, &results(&second), &[]);
+    let original_scoped: HashSet<String> = comprehension_variables(&t.code).into_iter().collect();
+    let value_cap = runner.limits.max_values;
+    let deterministic = judge(
+        &reference,
+        &results(&second),
+        &Rule::new(vec![], original_scoped.clone(), value_cap),
+    );
     let (label, detail) = match &deterministic {
         Verdict::Different { input, difference } => (
             EquivalenceLabel::Nondeterministic,
@@ -243,7 +260,7 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
             ..t.clone()
         },
     }];
-    for (role, v) in generate(&t.code, &t.id, args) {
+    for (role, v) in generate(&t.code, &t.id, &executed, args) {
         let id = content_id(&format!("{}\n{}", t.id, v.code));
         let mut trace = TraceRecord {
             id: id.clone(),
@@ -287,7 +304,10 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         let vcode = Code::new(&t.context, &v.code, &vcfg);
         trace.runs = run_all(&vcode, &v.renames, &variant_limits);
         if stable {
-            match judge(&reference, &results(&trace.runs), &row.renames) {
+            let mut unscoped = original_scoped.clone();
+            unscoped.extend(comprehension_variables(&v.code));
+            let rule = Rule::new(row.renames.clone(), unscoped, value_cap);
+            match judge(&reference, &results(&trace.runs), &rule) {
                 Verdict::Equivalent { .. } => row.label = EquivalenceLabel::TraceEquivalent,
                 Verdict::Different { input, difference } => {
                     row.label = EquivalenceLabel::TraceDifferent;

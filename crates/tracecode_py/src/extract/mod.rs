@@ -9,6 +9,7 @@ mod docstring;
 mod module_index;
 mod names;
 mod scope;
+pub use scope::comprehension_variables;
 mod snippet;
 
 use std::collections::BTreeSet;

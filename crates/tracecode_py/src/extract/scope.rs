@@ -210,6 +210,38 @@ impl<'a> Visitor<'a> for Collector {
     }
 }
 
+/// Names bound as comprehension targets anywhere in `source` (`x` in
+/// `[x * 2 for x in xs]`). Python scopes them to the comprehension, although
+/// CPython 3.12+ inlines comprehensions and a tracer sees them in the
+/// function's frame: trace comparisons leave them out. Empty when `source`
+/// does not parse.
+pub fn comprehension_variables(source: &str) -> BTreeSet<String> {
+    struct Targets(BTreeSet<String>);
+    impl<'a> Visitor<'a> for Targets {
+        fn visit_comprehension(&mut self, c: &'a ast::Comprehension) {
+            let mut names = vec![&c.target];
+            while let Some(target) = names.pop() {
+                match target {
+                    Expr::Name(n) => {
+                        self.0.insert(n.id.to_string());
+                    }
+                    Expr::Tuple(t) => names.extend(t.elts.iter()),
+                    Expr::List(l) => names.extend(l.elts.iter()),
+                    Expr::Starred(s) => names.push(&s.value),
+                    _ => {}
+                }
+            }
+            visitor::walk_comprehension(self, c);
+        }
+    }
+    let Ok(parsed) = ruff_python_parser::parse_module(source) else {
+        return BTreeSet::new();
+    };
+    let mut targets = Targets(BTreeSet::new());
+    targets.visit_body(&parsed.syntax().body);
+    targets.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +295,15 @@ mod tests {
         let u = uses_of("PATTERN = re.compile(BASE + '+')\n");
         assert_eq!(u.free, set(&["BASE", "re"]));
         assert!(u.chains.contains("re.compile"));
+    }
+
+    #[test]
+    fn comprehension_targets_are_found_at_any_depth() {
+        let names = comprehension_variables(
+            "def f(xs):\n    y = [a for a in xs]\n    return {k: v for (k, [v, *w]) in y if k}, sum(i for i in range(3))\n",
+        );
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        assert_eq!(names, ["a", "i", "k", "v", "w"]);
+        assert!(comprehension_variables("def (").is_empty());
     }
 }

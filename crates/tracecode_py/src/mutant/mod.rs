@@ -214,6 +214,31 @@ pub fn mutate(code: &str, kind: MutantKind, seed: u64) -> Result<Variant, EditEr
 /// a seed-shuffled order, so a few mutants already cover many kinds. Empty if
 /// `code` does not parse.
 pub fn random_mutants(code: &str, n: usize, seed: u64) -> Vec<Variant> {
+    random_mutants_where(code, n, seed, |_| true)
+}
+
+/// [`random_mutants`] restricted to sites on `lines` (1-based lines of
+/// `code`), typically the lines its traced runs executed. As in mutation
+/// testing, a mutant of code that no input reaches behaves identically on
+/// every input by construction: it would only add noise to the negatives.
+pub fn random_mutants_on_lines(
+    code: &str,
+    n: usize,
+    seed: u64,
+    lines: &HashSet<u32>,
+) -> Vec<Variant> {
+    let line_of = |offset: usize| code[..offset].matches('\n').count() as u32 + 1;
+    random_mutants_where(code, n, seed, |m| {
+        lines.contains(&line_of(m.site.range.start().to_usize()))
+    })
+}
+
+fn random_mutants_where(
+    code: &str,
+    n: usize,
+    seed: u64,
+    keep: impl Fn(&Mutation) -> bool,
+) -> Vec<Variant> {
     let Ok(f) = ParsedFunction::parse(code) else {
         return Vec::new();
     };
@@ -224,6 +249,7 @@ pub fn random_mutants(code: &str, n: usize, seed: u64) -> Vec<Variant> {
         .into_iter()
         .map(|kind| {
             let mut mutations = kind.operator().mutations(&f);
+            mutations.retain(|m| keep(m));
             mutations.shuffle(&mut rng);
             (kind, mutations.into_iter())
         })
@@ -437,6 +463,26 @@ def make_counter(start: int = 0, step=2):
             }
             assert!(applied >= 30, "{kind:?} applied only {applied} times");
         }
+    }
+
+    #[test]
+    fn mutants_can_be_restricted_to_executed_lines() {
+        let code = "def f(x):\n    if x > 0:\n        return x + 1\n    return x - 1\n";
+        let lines = HashSet::from([2, 4]);
+        let ms = random_mutants_on_lines(code, 20, 3, &lines);
+        assert!(!ms.is_empty());
+        for m in &ms {
+            // Line 3 is never the changed line.
+            let changed: Vec<usize> = code
+                .lines()
+                .zip(m.code.lines())
+                .enumerate()
+                .filter(|(_, (a, b))| a != b)
+                .map(|(i, _)| i + 1)
+                .collect();
+            assert!(changed.iter().all(|l| *l != 3), "{}", m.code);
+        }
+        assert!(random_mutants_on_lines(code, 20, 3, &HashSet::new()).is_empty());
     }
 
     #[test]
