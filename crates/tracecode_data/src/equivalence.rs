@@ -132,13 +132,11 @@ pub fn compare_runs(o: &RunResult, v: &RunResult, rule: &Rule) -> Result<(), Dif
                 return differ(EquivalenceCheck::ReturnValue, format!("return {a} vs {b}"));
             }
         }
-        RunStatus::Raised => {
-            if o.exception_type != v.exception_type {
-                return differ(
-                    EquivalenceCheck::Exception,
-                    format!("{} vs {}", outcome(o), outcome(v)),
-                );
-            }
+        RunStatus::Raised if o.exception_type != v.exception_type => {
+            return differ(
+                EquivalenceCheck::Exception,
+                format!("{} vs {}", outcome(o), outcome(v)),
+            );
         }
         _ => {}
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a run ended. Precedence when several apply: limits (timeout,
 /// event_limit) > sandbox_denied > memory_limit > raised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// The call returned normally.
@@ -26,7 +26,9 @@ pub enum RunStatus {
     /// The sandbox refused an operation (even if user code caught the error),
     /// or user code tampered with the tracer.
     SandboxDenied,
-    /// The worker died or broke the protocol; `detail` says how.
+    /// The worker died or broke the protocol; `detail` says how. The default:
+    /// a result nobody filled in is a crash.
+    #[default]
     Crashed,
     /// The source or call expression does not compile (or holds NUL bytes).
     BadInput,
@@ -66,11 +68,6 @@ pub struct RunResult {
     pub stdout: String,
 }
 
-impl Default for RunStatus {
-    fn default() -> Self {
-        RunStatus::Crashed
-    }
-}
 
 impl RunResult {
     /// A result carrying only a status and a detail message.
