@@ -259,3 +259,56 @@ def benign(xs: list) -> int:
         "{spin:?}"
     );
 }
+
+/// Coverage-guided search: branches that only values near a working call
+/// reach are found by mutating it; `--search-rounds 0` runs only the 4×K
+/// first candidates.
+#[test]
+fn coverage_guided_search_reaches_branches_near_working_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("bands.py");
+    std::fs::write(
+        &src,
+        "def band(n, m):\n    \"\"\"\n    >>> band(50, 70)\n    'mid'\n    \"\"\"\n    if n == 51:\n        return 'n+1'\n    if m == 69:\n        return 'm-1'\n    if n + m == 119:\n        return 'sum-1'\n    return 'mid'\n",
+    )
+    .unwrap();
+    let corpus = dir.path().join("c.parquet");
+    tracecode(
+        &[
+            "corpus",
+            src.to_str().unwrap(),
+            "-o",
+            corpus.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let trace = |rounds: &str, name: &str| {
+        let out = dir.path().join(name);
+        tracecode(
+            &[
+                "trace",
+                corpus.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--inputs",
+                "4",
+                "--search-rounds",
+                rounds,
+            ],
+            dir.path(),
+        );
+        read_traces(&out).remove(0)
+    };
+    let plain = trace("0", "plain.jsonl");
+    let searched = trace("3", "searched.jsonl");
+    let n = |r: &Value, k: &str| r[k].as_u64().unwrap();
+    assert!(n(&plain, "candidates") <= 16);
+    assert!(n(&searched, "candidates") > 16, "{searched}");
+    assert!(
+        n(&searched, "blocks_hit") > n(&plain, "blocks_hit"),
+        "plain {} vs searched {} of {}",
+        n(&plain, "blocks_hit"),
+        n(&searched, "blocks_hit"),
+        n(&plain, "blocks_total")
+    );
+}

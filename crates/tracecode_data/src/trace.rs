@@ -68,7 +68,6 @@ pub struct RunResult {
     pub stdout: String,
 }
 
-
 impl RunResult {
     /// A result carrying only a status and a detail message.
     pub fn failed(status: RunStatus, detail: impl Into<String>) -> Self {

@@ -106,6 +106,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         output: traces_path,
         inputs: args.inputs,
         sandbox: sandbox.clone(),
+        search_rounds: 2,
         seed: 0,
         shard: None,
         limit: Some(args.trace_functions),

@@ -6,12 +6,16 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tracecode_data::trace::own_lines;
 use tracecode_data::{read_rows, FunctionRecord, StatusCount, TraceRecord, TracedRun};
 use tracecode_exec::RunStatus;
 use tracecode_py::cfg::cfg_of_function;
-use tracecode_py::inputs::{generate_calls, FunctionSpec, GeneratedCall, InputStrategy};
+use tracecode_py::inputs::{
+    generate_calls, mutate_calls, FunctionSpec, GeneratedCall, InputStrategy,
+};
 
 use crate::runner::{Code, Runner, SandboxArgs};
 
@@ -49,6 +53,12 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+
+    /// Rounds of coverage-guided search after the first 4×K candidates: while
+    /// CFG blocks stay unreached, run 4×K mutations of the best-covering valid
+    /// calls (0 turns the search off).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub search_rounds: usize,
 
     /// Seed for input generation.
     #[arg(long, default_value_t = 0)]
@@ -147,7 +157,13 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
             } else {
                 args.inputs
             };
-            vec![trace_function(rec, &runner, &calls, keep)]
+            let search = (replay.is_none() && args.search_rounds > 0).then(|| {
+                (
+                    args.seed ^ id_seed(&rec.id) ^ SEARCH_SEED,
+                    args.search_rounds,
+                )
+            });
+            vec![trace_function(rec, &runner, &calls, keep, search)]
         },
         |row| row.status.clone(),
     )?;
@@ -155,6 +171,9 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     print_summary(&summary, &args.output);
     Ok(summary)
 }
+
+/// Separates the search's random stream from input generation's.
+const SEARCH_SEED: u64 = 0x5EA2_C4ED;
 
 fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
     let Some(s) = s else { return Ok(None) };
@@ -185,6 +204,7 @@ fn trace_function(
     runner: &Runner,
     calls: &[GeneratedCall],
     k: usize,
+    search: Option<(u64, usize)>,
 ) -> TraceRecord {
     let mut row = TraceRecord {
         id: rec.id.clone(),
@@ -213,36 +233,77 @@ fn trace_function(
     let code = Code::new(&rec.context, &rec.code, &cfg);
     let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
     let mut valid: Vec<TracedRun> = Vec::new();
-    for call in calls {
-        let run = runner.trace_call(
-            &code,
-            &call.call,
-            &serde_name(&call.strategy),
-            &runner.limits,
-        );
-        let result = &run.result;
-        let own_steps = own_lines(result, code.line_offset).len();
-        let is_valid = match result.status {
-            RunStatus::Returned => true,
-            RunStatus::Raised => {
-                !(matches!(
-                    result.exception_type.as_deref(),
-                    Some("TypeError" | "AttributeError")
-                ) && own_steps <= 2)
+    let mut run_candidates = |calls: &[GeneratedCall], valid: &mut Vec<TracedRun>| {
+        for call in calls {
+            let run = runner.trace_call(
+                &code,
+                &call.call,
+                &serde_name(&call.strategy),
+                &runner.limits,
+            );
+            let result = &run.result;
+            let own_steps = own_lines(result, code.line_offset).len();
+            let is_valid = match result.status {
+                RunStatus::Returned => true,
+                RunStatus::Raised => {
+                    !(matches!(
+                        result.exception_type.as_deref(),
+                        Some("TypeError" | "AttributeError")
+                    ) && own_steps <= 2)
+                }
+                _ => false,
+            };
+            let label = if result.status == RunStatus::Raised && !is_valid {
+                "failed_at_entry".to_string()
+            } else {
+                serde_name(&result.status)
+            };
+            *statuses.entry(label).or_default() += 1;
+            if is_valid {
+                valid.push(run);
             }
-            _ => false,
-        };
-        let label = if result.status == RunStatus::Raised && !is_valid {
-            "failed_at_entry".to_string()
-        } else {
-            serde_name(&result.status)
-        };
-        *statuses.entry(label).or_default() += 1;
-        if is_valid {
-            valid.push(run);
+        }
+    };
+    run_candidates(calls, &mut valid);
+    let mut candidates = calls.len();
+    // Coverage-guided search: while blocks stay unreached, run rounds of
+    // mutations of the calls that already run validly.
+    let blocks_with_lines = cfg.blocks.iter().filter(|b| !b.lines.is_empty()).count();
+    let reached = |valid: &[TracedRun]| -> HashSet<u32> {
+        valid
+            .iter()
+            .flat_map(|r| r.blocks.iter().copied())
+            .collect()
+    };
+    if let Some((seed, rounds)) = search {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut seen: HashSet<String> = calls.iter().map(|c| c.call.clone()).collect();
+        let mut covered = reached(&valid).len();
+        for _ in 0..rounds {
+            if covered >= blocks_with_lines || valid.is_empty() {
+                break;
+            }
+            // Mutate the runs that coverage selection keeps first: the ones
+            // reaching the most distinct blocks.
+            let best = select_by_coverage(valid.clone(), k);
+            let seeds: Vec<&str> = best.iter().map(|r| r.call.as_str()).collect();
+            let round: Vec<GeneratedCall> = mutate_calls(&seeds, &mut rng, 4 * k)
+                .into_iter()
+                .filter(|c| seen.insert(c.clone()))
+                .map(|call| GeneratedCall {
+                    call,
+                    strategy: InputStrategy::Mutation,
+                })
+                .collect();
+            if round.is_empty() {
+                break;
+            }
+            candidates += round.len();
+            run_candidates(&round, &mut valid);
+            covered = reached(&valid).len();
         }
     }
-    row.candidates = calls.len() as u32;
+    row.candidates = candidates as u32;
     row.candidate_statuses = statuses
         .into_iter()
         .map(|(status, count)| StatusCount { status, count })

@@ -241,11 +241,19 @@ fn build_call(spec: &FunctionSpec, values: Vec<Option<String>>) -> String {
 /// Example calls with one argument (sometimes two) mutated, spliced into the
 /// original text so non-literal arguments survive untouched.
 fn mutations(spec: &FunctionSpec, rng: &mut ChaCha8Rng, n: usize) -> Vec<String> {
-    let calls: Vec<(String, Vec<TextRange>)> = spec
-        .examples
+    let examples: Vec<&str> = spec.examples.iter().map(|e| e.call.as_str()).collect();
+    mutate_calls(&examples, rng, n)
+}
+
+/// Up to `n` calls near `calls`: one or two literal arguments of a call
+/// nudged (see [`mutate_arg`]), cycling through `calls` in order. The source
+/// of mutation inputs, and of coverage-guided search, which mutates the calls
+/// that already run well.
+pub fn mutate_calls(calls: &[&str], rng: &mut ChaCha8Rng, n: usize) -> Vec<String> {
+    let calls: Vec<(String, Vec<TextRange>)> = calls
         .iter()
-        .filter_map(|e| {
-            let parsed = ruff_python_parser::parse_expression(&e.call).ok()?;
+        .filter_map(|&text| {
+            let parsed = ruff_python_parser::parse_expression(text).ok()?;
             let Expr::Call(call) = parsed.expr() else {
                 return None;
             };
@@ -263,7 +271,7 @@ fn mutations(spec: &FunctionSpec, rng: &mut ChaCha8Rng, n: usize) -> Vec<String>
                         .map(|k| k.value.range()),
                 )
                 .collect::<Vec<_>>();
-            (!ranges.is_empty()).then(|| (e.call.clone(), ranges))
+            (!ranges.is_empty()).then(|| (text.to_string(), ranges))
         })
         .collect();
     let mut out = Vec::new();
