@@ -19,7 +19,10 @@ pub fn tracecode(args: &[&str], cwd: &Path) -> Output {
     out
 }
 
-/// `../shared/data` beside the repository.
+/// The shared data directory: `$TRACECODE_DATA` (set by `scripts/env.sh`),
+/// else `../shared/data` beside the repository.
 pub fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    std::env::var_os("TRACECODE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
 }
