@@ -6,8 +6,8 @@
 //! 1. **status** — both returned or both raised (any other ending, such as a
 //!    timeout, event cap or crash, is a difference unless both ended that way);
 //! 2. **return value** — both returned reprs are equal, after normalisation;
-//! 3. **exception** — both raised exceptions of the same type (messages are
-//!    not compared: they quote variable names, which renaming changes);
+//! 3. **exception** — both raised exceptions of the same type, with the same
+//!    message unless the variant renamed variables (messages quote names);
 //! 4. **stdout** — printed output is equal;
 //! 5. **values** — for every variable of the called function's own frame
 //!    present on both sides (original names mapped through the variant's
@@ -136,6 +136,21 @@ pub fn compare_runs(o: &RunResult, v: &RunResult, rule: &Rule) -> Result<(), Dif
             return differ(
                 EquivalenceCheck::Exception,
                 format!("{} vs {}", outcome(o), outcome(v)),
+            );
+        }
+        // Messages quote variable names, so they are comparable only when the
+        // variant renamed nothing (mutants, and rewrites without renaming).
+        RunStatus::Raised
+            if rule.renames.is_empty() && o.exception_message != v.exception_message =>
+        {
+            return differ(
+                EquivalenceCheck::Exception,
+                format!(
+                    "{}: {:?} vs {:?}",
+                    o.exception_type.as_deref().unwrap_or("?"),
+                    clip(o.exception_message.as_deref().unwrap_or("")),
+                    clip(v.exception_message.as_deref().unwrap_or(""))
+                ),
             );
         }
         _ => {}
@@ -344,17 +359,23 @@ mod tests {
     }
 
     #[test]
-    fn exceptions_compare_by_type_only() {
+    fn exception_messages_count_unless_names_changed() {
         let mut a = run("", &[]);
         a.status = RunStatus::Raised;
         a.exception_type = Some("NameError".into());
         a.exception_message = Some("name 'x' is not defined".into());
         let mut b = a.clone();
         b.exception_message = Some("name 'v0' is not defined".into());
-        assert!(compare_runs(&a, &b, &Rule::default()).is_ok());
-        b.exception_type = Some("TypeError".into());
+        let renamed = Rule::new(vec![rename("x", "v0")], HashSet::new(), 0);
+        assert!(compare_runs(&a, &b, &renamed).is_ok());
+        // Without renaming, a different message is a different behaviour.
         assert_eq!(
             compare_runs(&a, &b, &Rule::default()).unwrap_err().check,
+            EquivalenceCheck::Exception
+        );
+        b.exception_type = Some("TypeError".into());
+        assert_eq!(
+            compare_runs(&a, &b, &renamed).unwrap_err().check,
             EquivalenceCheck::Exception
         );
     }
