@@ -143,6 +143,13 @@ impl Runner {
     }
 }
 
+/// A function's id as a number: the seed of everything drawn for it (so one
+/// function's inputs, rewrites and mutants do not depend on which others are
+/// processed) and its shard.
+pub fn id_seed(id: &str) -> u64 {
+    u64::from_str_radix(&id[..16.min(id.len())], 16).unwrap_or(0)
+}
+
 /// A function ready to run: its code, the module it runs in and its CFG.
 pub struct Code<'a> {
     pub code: &'a str,

@@ -41,6 +41,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::schema::serde_name;
 use crate::trace::{RunResult, RunStatus};
 use crate::variant::{EquivalenceCheck, Rename};
 
@@ -90,9 +91,13 @@ impl Rule {
 
 /// Compares a variant's runs with the original's, input by input (`original[i]`
 /// and `variant[i]` ran the same call).
-pub fn judge(original: &[RunResult], variant: &[RunResult], rule: &Rule) -> Verdict {
+pub fn judge<'a>(
+    original: impl IntoIterator<Item = &'a RunResult>,
+    variant: impl IntoIterator<Item = &'a RunResult>,
+    rule: &Rule,
+) -> Verdict {
     let mut compared = 0;
-    for (i, (o, v)) in original.iter().zip(variant).enumerate() {
+    for (i, (o, v)) in original.into_iter().zip(variant).enumerate() {
         if !matches!(o.status, RunStatus::Returned | RunStatus::Raised) {
             continue;
         }
@@ -199,10 +204,7 @@ fn outcome(r: &RunResult) -> String {
     match r.status {
         RunStatus::Returned => format!("return {}", r.return_repr.as_deref().unwrap_or("")),
         RunStatus::Raised => format!("raise {}", r.exception_type.as_deref().unwrap_or("?")),
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        other => serde_name(&other),
     }
 }
 

@@ -12,7 +12,7 @@ pub mod trace;
 pub mod variant;
 
 pub use io::{read_parquet, read_rows, write_jsonl, write_parquet, write_rows, OutputFormat};
-pub use schema::{ExampleCall, FunctionRecord, Param, ParamKind, RecordStatus};
+pub use schema::{serde_name, ExampleCall, FunctionRecord, Param, ParamKind, RecordStatus};
 pub use trace::{Cfg, RunResult, RunStatus, StatusCount, TraceRecord, TracedRun, ValueWrite};
 pub use variant::{
     ClonePair, EquivalenceCheck, EquivalenceLabel, PairExample, Rename, Split, VariantRecord,

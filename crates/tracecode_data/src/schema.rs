@@ -184,6 +184,16 @@ impl FunctionRecord {
 ///
 /// SHA-256 rather than a faster hash so that Python users can recompute ids
 /// with `hashlib.sha256(code.encode()).hexdigest()[:16]`.
+/// The serde name of a unit enum variant (`RunStatus::SandboxDenied` →
+/// `sandbox_denied`): how statuses, labels and kinds are spelled in files,
+/// summaries and reports. Empty for values that do not serialise to a string.
+pub fn serde_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 pub fn content_id(text: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(text.as_bytes());

@@ -86,14 +86,17 @@ pub fn cfg_of_function(source: &str) -> Result<Cfg, CfgError> {
 /// must be those of the module `def` was parsed from.
 pub fn cfg_of_def(def: &StmtFunctionDef, source: &str, line_index: &LineIndex) -> Cfg {
     let mut builder = Builder::new(source, line_index);
-    // A docstring is not executed (CPython emits no line event for it), so it
-    // would be a block no trace can ever enter.
-    let body = match def.body.split_first() {
-        Some((Stmt::Expr(e), rest)) if e.value.is_string_literal_expr() => rest,
-        _ => &def.body[..],
-    };
-    builder.suite(body);
+    builder.suite(executed_body(def));
     builder.finish(def)
+}
+
+/// The statements of `def` that run: all but a leading docstring, which
+/// CPython does not execute (no line event), so its block could never be entered.
+fn executed_body(def: &StmtFunctionDef) -> &[Stmt] {
+    match def.body.split_first() {
+        Some((Stmt::Expr(e), rest)) if e.value.is_string_literal_expr() => rest,
+        _ => &def.body,
+    }
 }
 
 /// Index of a block in [`Builder::blocks`], in creation order.
@@ -1566,11 +1569,7 @@ mod tests {
             check_invariants(&cfg);
             assert_eq!(cfg, cfg_of_def(def, &source, &index), "deterministic");
             let mut required = Vec::new();
-            let body = match def.body.split_first() {
-                Some((Stmt::Expr(e), rest)) if e.value.is_string_literal_expr() => rest,
-                _ => &def.body[..],
-            };
-            required_lines(body, &index, &mut required);
+            required_lines(executed_body(def), &index, &mut required);
             for line in required {
                 assert!(
                     cfg.block_of_line(line).is_some(),

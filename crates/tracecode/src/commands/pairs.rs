@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use tracecode_data::schema::content_id;
+use tracecode_data::schema::{content_id, serde_name};
 use tracecode_data::{
     read_rows, write_rows, EquivalenceLabel, FunctionRecord, PairExample, Split, VariantRecord,
     VariantRole,
@@ -211,10 +211,7 @@ pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
         .count();
     let n = examples.len().max(1) as f64;
     let mut s = PairsSummary {
-        positives: serde_json::to_value(args.positives)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        positives: serde_name(&args.positives),
         functions,
         examples: examples.len(),
         without_positive: functions - examples.len(),
@@ -224,10 +221,7 @@ pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
         ..Default::default()
     };
     for e in &examples {
-        let key = serde_json::to_value(e.split)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let key = serde_name(&e.split);
         *s.examples_by_split.entry(key).or_default() += 1;
     }
     eprintln!(

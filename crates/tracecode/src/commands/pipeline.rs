@@ -12,7 +12,7 @@ use super::corpus::{self, CorpusSummary};
 use super::pairs::{PairsSummary, Positives};
 use super::variants::{LabelCounts, VariantsSummary};
 use crate::runner::SandboxArgs;
-use tracecode_data::ClonePair;
+use tracecode_data::{serde_name, ClonePair};
 
 /// Run every available stage on the default corpus and write a report.
 ///
@@ -131,10 +131,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
     })?;
     let mut pairs = Vec::new();
     for positives in [Positives::Trace, Positives::Static] {
-        let name = format!(
-            "pairs-{}.parquet",
-            serde_json::to_value(positives)?.as_str().unwrap_or("")
-        );
+        let name = format!("pairs-{}.parquet", serde_name(&positives));
         let s = super::pairs::run(&super::pairs::PairsArgs {
             variants: variants_path.clone(),
             output: args.out.join(name),

@@ -10,14 +10,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tracecode_data::trace::own_lines;
-use tracecode_data::{read_rows, FunctionRecord, StatusCount, TraceRecord, TracedRun};
+use tracecode_data::{read_rows, serde_name, FunctionRecord, StatusCount, TraceRecord, TracedRun};
 use tracecode_exec::RunStatus;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::inputs::{
     generate_calls, mutate_calls, FunctionSpec, GeneratedCall, InputStrategy,
 };
 
-use crate::runner::{Code, Runner, SandboxArgs};
+use crate::runner::{id_seed, Code, Runner, SandboxArgs};
 
 /// Trace standalone functions: run each on K generated inputs in the sandbox.
 ///
@@ -187,12 +187,6 @@ fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
     Ok(Some((i, n)))
 }
 
-/// A function's id as a number: its input seed (so one function's inputs do not
-/// depend on which others are traced) and its shard.
-fn id_seed(id: &str) -> u64 {
-    u64::from_str_radix(&id[..16.min(id.len())], 16).unwrap_or(0)
-}
-
 fn strategy_from(name: &str) -> InputStrategy {
     serde_json::from_value(serde_json::Value::String(name.to_string()))
         .unwrap_or(InputStrategy::Examples)
@@ -285,8 +279,10 @@ fn trace_function(
             }
             // Mutate the runs that coverage selection keeps first: the ones
             // reaching the most distinct blocks.
-            let best = select_by_coverage(valid.clone(), k);
-            let seeds: Vec<&str> = best.iter().map(|r| r.call.as_str()).collect();
+            let seeds: Vec<&str> = coverage_order(&valid, k)
+                .into_iter()
+                .map(|i| valid[i].call.as_str())
+                .collect();
             let round: Vec<GeneratedCall> = mutate_calls(&seeds, &mut rng, 4 * k)
                 .into_iter()
                 .filter(|c| seen.insert(c.clone()))
@@ -308,7 +304,9 @@ fn trace_function(
         .into_iter()
         .map(|(status, count)| StatusCount { status, count })
         .collect();
-    row.runs = select_by_coverage(valid, k);
+    let order = coverage_order(&valid, k);
+    let mut slots: Vec<Option<TracedRun>> = valid.into_iter().map(Some).collect();
+    row.runs = order.into_iter().filter_map(|i| slots[i].take()).collect();
     let hit: HashSet<u32> = row
         .runs
         .iter()
@@ -328,39 +326,33 @@ fn trace_function(
 
 /// Greedy coverage selection: repeatedly take the run adding the most unseen
 /// blocks, then a run with an unseen block path, then the rest in order.
-fn select_by_coverage(mut candidates: Vec<TracedRun>, k: usize) -> Vec<TracedRun> {
+/// Returns up to `k` indices into `runs`, in the order picked.
+fn coverage_order(runs: &[TracedRun], k: usize) -> Vec<usize> {
+    let mut left: Vec<usize> = (0..runs.len()).collect();
     let mut chosen = Vec::new();
     let mut covered: HashSet<u32> = HashSet::new();
-    let mut paths: HashSet<Vec<u32>> = HashSet::new();
-    while chosen.len() < k && !candidates.is_empty() {
-        let score = |r: &TracedRun| {
-            let new_blocks = r
-                .blocks
+    let mut paths: HashSet<&[u32]> = HashSet::new();
+    while chosen.len() < k && !left.is_empty() {
+        let score = |i: usize| {
+            let blocks = &runs[i].blocks;
+            let new_blocks = blocks
                 .iter()
                 .filter(|b| !covered.contains(b))
                 .collect::<HashSet<_>>()
                 .len();
-            (new_blocks, !paths.contains(&r.blocks))
+            (new_blocks, !paths.contains(blocks.as_slice()))
         };
         // First maximum wins, so earlier (example-derived) candidates break ties.
-        let best = (0..candidates.len())
+        let best = (0..left.len())
             .rev()
-            .max_by_key(|&i| score(&candidates[i]))
+            .max_by_key(|&j| score(left[j]))
             .unwrap_or(0);
-        let run = candidates.remove(best);
-        covered.extend(run.blocks.iter().copied());
-        paths.insert(run.blocks.clone());
-        chosen.push(run);
+        let i = left.remove(best);
+        covered.extend(runs[i].blocks.iter().copied());
+        paths.insert(&runs[i].blocks);
+        chosen.push(i);
     }
     chosen
-}
-
-/// The serde name of a unit enum variant (`RunStatus::SandboxDenied` → `sandbox_denied`).
-fn serde_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// What a trace run holds, for the summary line and the pipeline report.

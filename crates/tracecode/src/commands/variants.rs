@@ -11,9 +11,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tracecode_data::equivalence::{judge, Rule, Verdict};
-use tracecode_data::schema::content_id;
+use tracecode_data::schema::{content_id, serde_name};
 use tracecode_data::{
-    read_rows, EquivalenceLabel, Rename, TraceRecord, TracedRun, VariantRecord, VariantRole,
+    read_rows, EquivalenceLabel, Rename, RunResult, TraceRecord, TracedRun, VariantRecord,
+    VariantRole,
 };
 use tracecode_exec::Limits;
 use tracecode_py::cfg::cfg_of_function;
@@ -22,7 +23,7 @@ use tracecode_py::extract::comprehension_variables;
 use tracecode_py::mutant::random_mutants_on_lines;
 use tracecode_py::rewrite::{apply_rewrite, random_rewrites, RewriteKind};
 
-use crate::runner::{Code, Runner, SandboxArgs};
+use crate::runner::{id_seed, Code, Runner, SandboxArgs};
 
 /// Rewrite and mutate traced functions; re-trace and label trace equivalence.
 ///
@@ -127,7 +128,7 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
         &args.output,
         |t| vary_function(t, &runner, args),
         |row| match row.role {
-            VariantRole::Original => format!("{:?}", row.label).to_lowercase(),
+            VariantRole::Original => serde_name(&row.label),
             role => format!("{}:{}", serde_name(&role), serde_name(&row.label)),
         },
     )?;
@@ -147,8 +148,7 @@ fn generate(
     executed: &HashSet<u32>,
     args: &VariantsArgs,
 ) -> Vec<(VariantRole, Variant)> {
-    let seed =
-        args.seed ^ u64::from_str_radix(&function_id[..16.min(function_id.len())], 16).unwrap_or(0);
+    let seed = args.seed ^ id_seed(function_id);
     let original = Variant::original(code);
     let mut seen: HashSet<String> = HashSet::from([code.to_string()]);
     let mut out: Vec<(VariantRole, Variant)> = Vec::new();
@@ -218,13 +218,11 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         .flat_map(|r| r.own_lines(code.line_offset))
         .collect();
     let second = run_all(&code, &[], &base);
-    let results = |runs: &[TracedRun]| runs.iter().map(|r| r.result.clone()).collect::<Vec<_>>();
-    let reference = results(&first);
     let original_scoped: HashSet<String> = comprehension_variables(&t.code).into_iter().collect();
     let value_cap = runner.limits.max_values;
     let deterministic = judge(
-        &reference,
-        &results(&second),
+        results(&first),
+        results(&second),
         &Rule::new(vec![], original_scoped.clone(), value_cap),
     );
     let (label, detail) = match &deterministic {
@@ -244,7 +242,7 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
             ..runner.limits.clone()
         })
         .collect();
-    let mut rows = vec![VariantRecord {
+    let original = VariantRecord {
         id: t.id.clone(),
         function_id: t.id.clone(),
         role: VariantRole::Original,
@@ -256,10 +254,11 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         first_diff_input: None,
         detail,
         trace: TraceRecord {
-            runs: first,
+            runs: vec![],
             ..t.clone()
         },
-    }];
+    };
+    let mut rows = Vec::new();
     for (role, v) in generate(&t.code, &t.id, &executed, args) {
         let id = content_id(&format!("{}\n{}", t.id, v.code));
         let mut trace = TraceRecord {
@@ -307,7 +306,7 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
             let mut unscoped = original_scoped.clone();
             unscoped.extend(comprehension_variables(&v.code));
             let rule = Rule::new(row.renames.clone(), unscoped, value_cap);
-            match judge(&reference, &results(&trace.runs), &rule) {
+            match judge(results(&first), results(&trace.runs), &rule) {
                 Verdict::Equivalent { .. } => row.label = EquivalenceLabel::TraceEquivalent,
                 Verdict::Different { input, difference } => {
                     row.label = EquivalenceLabel::TraceDifferent;
@@ -326,14 +325,16 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         row.trace = trace;
         rows.push(row);
     }
+    // The original's row goes first; it takes its runs last, once every
+    // variant has been compared with them.
+    let mut original = original;
+    original.trace.runs = first;
+    rows.insert(0, original);
     rows
 }
 
-fn serde_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+fn results(runs: &[TracedRun]) -> impl Iterator<Item = &RunResult> {
+    runs.iter().map(|r| &r.result)
 }
 
 /// Counts of one group of variants.

@@ -24,7 +24,7 @@ use tracecode_data::{FunctionRecord, Param, ParamKind, RecordStatus};
 pub use classify::reason;
 pub use docstring::{cleandoc, doctest_calls, summary};
 use module_index::ModuleIndex;
-pub use names::{is_builtin, is_stdlib_module};
+pub use names::{is_builtin, is_stdlib_module, BUILTINS};
 pub use scope::{dotted_chain, function_uses, NameUses};
 pub use snippet::{extract_snippet, Snippet, SnippetTests};
 

@@ -11,6 +11,7 @@ use ruff_python_ast::{self as ast, Expr, ExprContext, Pattern, Stmt, StmtFunctio
 use ruff_text_size::TextRange;
 
 use crate::edit::ParsedFunction;
+use crate::extract::{is_builtin, BUILTINS};
 
 /// Python 3.13 keywords and soft keywords: never valid as new names.
 pub(super) const KEYWORDS: &[&str] = &[
@@ -20,168 +21,8 @@ pub(super) const KEYWORDS: &[&str] = &[
     "with", "yield", "match", "case", "type", "_",
 ];
 
-/// Python 3.13 builtins: a new name must not shadow one the code (or a
-/// later rewrite such as `for_to_while`'s `iter`/`next`) relies on.
-pub(super) const BUILTINS: &[&str] = &[
-    "abs",
-    "aiter",
-    "all",
-    "anext",
-    "any",
-    "ascii",
-    "bin",
-    "bool",
-    "breakpoint",
-    "bytearray",
-    "bytes",
-    "callable",
-    "chr",
-    "classmethod",
-    "compile",
-    "complex",
-    "copyright",
-    "credits",
-    "delattr",
-    "dict",
-    "dir",
-    "divmod",
-    "enumerate",
-    "eval",
-    "exec",
-    "exit",
-    "filter",
-    "float",
-    "format",
-    "frozenset",
-    "getattr",
-    "globals",
-    "hasattr",
-    "hash",
-    "help",
-    "hex",
-    "id",
-    "input",
-    "int",
-    "isinstance",
-    "issubclass",
-    "iter",
-    "len",
-    "license",
-    "list",
-    "locals",
-    "map",
-    "max",
-    "memoryview",
-    "min",
-    "next",
-    "object",
-    "oct",
-    "open",
-    "ord",
-    "pow",
-    "print",
-    "property",
-    "quit",
-    "range",
-    "repr",
-    "reversed",
-    "round",
-    "set",
-    "setattr",
-    "slice",
-    "sorted",
-    "staticmethod",
-    "str",
-    "sum",
-    "super",
-    "tuple",
-    "type",
-    "vars",
-    "zip",
-    "__import__",
-    "__build_class__",
-    "__debug__",
-    "__doc__",
-    "__name__",
-    "__package__",
-    "__loader__",
-    "__spec__",
-    "__builtins__",
-    "__file__",
-    "__cached__",
-    "ArithmeticError",
-    "AssertionError",
-    "AttributeError",
-    "BaseException",
-    "BaseExceptionGroup",
-    "BlockingIOError",
-    "BrokenPipeError",
-    "BufferError",
-    "BytesWarning",
-    "ChildProcessError",
-    "ConnectionAbortedError",
-    "ConnectionError",
-    "ConnectionRefusedError",
-    "ConnectionResetError",
-    "DeprecationWarning",
-    "EOFError",
-    "Ellipsis",
-    "EncodingWarning",
-    "EnvironmentError",
-    "Exception",
-    "ExceptionGroup",
-    "FileExistsError",
-    "FileNotFoundError",
-    "FloatingPointError",
-    "FutureWarning",
-    "GeneratorExit",
-    "IOError",
-    "ImportError",
-    "ImportWarning",
-    "IndentationError",
-    "IndexError",
-    "InterruptedError",
-    "IsADirectoryError",
-    "KeyError",
-    "KeyboardInterrupt",
-    "LookupError",
-    "MemoryError",
-    "ModuleNotFoundError",
-    "NameError",
-    "NotADirectoryError",
-    "NotImplemented",
-    "NotImplementedError",
-    "OSError",
-    "OverflowError",
-    "PendingDeprecationWarning",
-    "PermissionError",
-    "ProcessLookupError",
-    "PythonFinalizationError",
-    "RecursionError",
-    "ReferenceError",
-    "ResourceWarning",
-    "RuntimeError",
-    "RuntimeWarning",
-    "StopAsyncIteration",
-    "StopIteration",
-    "SyntaxError",
-    "SyntaxWarning",
-    "SystemError",
-    "SystemExit",
-    "TabError",
-    "TimeoutError",
-    "TypeError",
-    "UnboundLocalError",
-    "UnicodeDecodeError",
-    "UnicodeEncodeError",
-    "UnicodeError",
-    "UnicodeTranslateError",
-    "UnicodeWarning",
-    "UserWarning",
-    "ValueError",
-    "Warning",
-    "ZeroDivisionError",
-];
+/// Module globals every module has: as good as builtins for shadowing.
+const MODULE_DUNDERS: &[&str] = &["__builtins__", "__cached__", "__file__"];
 
 static IDENTIFIER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\p{L}_][\p{L}\p{N}_]*").unwrap());
@@ -209,7 +50,13 @@ impl Taken {
 
     /// `names`, every builtin and keyword.
     pub fn from_set(mut names: HashSet<String>) -> Self {
-        let reserved = KEYWORDS.iter().chain(BUILTINS).chain(CONVENTIONAL);
+        // Builtins too: a new name must not shadow one the code (or a later
+        // rewrite such as `for_to_while`'s `iter`/`next`) relies on.
+        let reserved = KEYWORDS
+            .iter()
+            .chain(BUILTINS)
+            .chain(MODULE_DUNDERS)
+            .chain(CONVENTIONAL);
         names.extend(reserved.map(|s| s.to_string()));
         Taken(names)
     }
@@ -285,7 +132,7 @@ impl Facts {
 
     /// Whether `name` refers to the builtin of that name (nothing inside rebinds it).
     pub fn is_builtin(&self, name: &str) -> bool {
-        BUILTINS.contains(&name) && !self.bound.contains(name) && !self.declared.contains(name)
+        is_builtin(name) && !self.bound.contains(name) && !self.declared.contains(name)
     }
 }
 
