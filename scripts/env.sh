@@ -66,6 +66,12 @@ _TC_EXTRA_REQS=(
     "pyarrow==25.0.1"
     "pysnooper==1.2.3"
 )
+# Parity tests load checkpoints with HF transformers. Installed in a second pip
+# call *with* its dependencies (it does not depend on torch, so the --no-deps
+# torch install above is untouched).
+_TC_MODEL_REQS=(
+    "transformers==5.24.0"
+)
 _TC_PY_MIN_MINOR=10
 _TC_PY_MAX_MINOR=13
 
@@ -261,7 +267,7 @@ _tc_step_venv() {
     else
         reqs=("${_TC_TORCH_CPU_REQS[@]}" "${_TC_EXTRA_REQS[@]}")
     fi
-    want=$(printf '%s\n' "v1" "$TRACECODE_PYTHON" "$mode" "${reqs[@]}" | _tc_sha256)
+    want=$(printf '%s\n' "v1" "$TRACECODE_PYTHON" "$mode" "${reqs[@]}" "${_TC_MODEL_REQS[@]}" | _tc_sha256)
     stamp="$venv/.tracecode-stamp"
 
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
@@ -291,6 +297,10 @@ _tc_step_venv() {
             else
                 _tc_msg "venv: installing torch ${_TC_TORCH_VERSION} (no GPU: --no-deps + the CUDA libraries import needs), ${_TC_EXTRA_REQS[*]} (first install: ~2.5 GB download)"
                 "${pip[@]}" --no-deps "${reqs[@]}" >&2 || ok=0
+            fi
+            if [ $ok = 1 ]; then
+                _tc_msg "venv: installing ${_TC_MODEL_REQS[*]} (with dependencies)"
+                "${pip[@]}" "${_TC_MODEL_REQS[@]}" >&2 || ok=0
             fi
             if [ $ok != 1 ]; then
                 _tc_err "pip install into $venv failed (see above). Is PyPI reachable?"

@@ -42,6 +42,11 @@ enum Command {
     /// Build evaluation sets from held-out functions (adversarial clone detection).
     #[command(subcommand)]
     BenchSet(commands::bench_set::BenchSet),
+    /// Train a byte-level BPE tokenizer on code and docstrings.
+    #[command(subcommand)]
+    Tokenizer(commands::tokenizer::TokenizerCommand),
+    Train(commands::train::TrainArgs),
+    Embed(commands::embed::EmbedArgs),
     Pipeline(commands::pipeline::PipelineArgs),
     #[command(flatten)]
     Planned(commands::planned::Planned),
@@ -60,6 +65,9 @@ fn main() -> ExitCode {
         Command::Pairs(args) => commands::pairs::run(&args).map(|_| ()),
         Command::Render(args) => commands::render::run(&args),
         Command::BenchSet(bench) => bench.run(),
+        Command::Tokenizer(command) => command.run(),
+        Command::Train(args) => commands::train::run(&args),
+        Command::Embed(args) => commands::embed::run(&args),
         Command::Pipeline(args) => commands::pipeline::run(&args),
         Command::Planned(planned) => planned.run(),
     };

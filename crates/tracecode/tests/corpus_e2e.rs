@@ -280,7 +280,7 @@ print("ok", len(s))
 fn planned_stages_say_so_and_help_teaches() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tracecode"))
-        .args(["train", "--config", "x.toml"])
+        .args(["eval", "clone"])
         .current_dir(dir.path())
         .output()
         .unwrap();

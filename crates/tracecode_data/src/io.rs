@@ -111,6 +111,31 @@ pub fn read_parquet<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     Ok(rows)
 }
 
+/// Calls `each` on every row of a Parquet file, one row group at a time, so a
+/// large file (traces with value logs) is never held in memory at once.
+pub fn for_each_parquet_row<T: DeserializeOwned>(
+    path: &Path,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a Parquet file", path.display()))?
+        .with_batch_size(64)
+        .build()?;
+    for batch in reader {
+        let part: Vec<T> = serde_arrow::from_record_batch(&batch?).with_context(|| {
+            format!(
+                "{}: columns do not match the expected schema",
+                path.display()
+            )
+        })?;
+        for row in part {
+            each(row)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one JSON object per line, atomically.
 pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     atomic_write(path, |file| {
@@ -226,6 +251,25 @@ mod tests {
             &DataType::LargeUtf8,
             "enums are plain strings"
         );
+    }
+
+    #[test]
+    fn streaming_reader_sees_every_row_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.parquet");
+        let rows: Vec<FunctionRecord> = (0..150)
+            .map(|i| {
+                FunctionRecord::error("files", &format!("f{i}"), "b.py", "syntax_error", "bad")
+            })
+            .collect();
+        write_parquet(&path, &rows).unwrap();
+        let mut seen = Vec::new();
+        for_each_parquet_row(&path, |r: FunctionRecord| {
+            seen.push(r);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, rows);
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl Cfg {
 }
 
 /// One traced function: the output row of `tracecode trace`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TraceRecord {
     pub id: String,
     pub qualname: String,

@@ -383,3 +383,89 @@ mod tests {
         assert_eq!(v.kinds, vec!["rename", "rename"]);
     }
 }
+
+/// The body of the function in `source` as the code side of a text–code pair
+/// (CodeSage's hard positive): without the signature and the docstring, each
+/// `return X` turned into `X` (a bare `return` into `pass`), dedented. The
+/// summary then cannot be matched by copying the docstring or the name.
+/// `None` when the source does not parse or nothing is left.
+pub fn body_for_text_pair(source: &str) -> Option<String> {
+    use ruff_python_ast::statement_visitor::{walk_stmt, StatementVisitor};
+
+    struct Returns(Vec<(TextRange, Option<TextRange>)>);
+    impl StatementVisitor<'_> for Returns {
+        fn visit_stmt(&mut self, stmt: &Stmt) {
+            match stmt {
+                Stmt::Return(r) => self
+                    .0
+                    .push((r.range(), r.value.as_ref().map(|v| v.range()))),
+                // Returns of nested functions and classes belong to them.
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => walk_stmt(self, stmt),
+            }
+        }
+    }
+
+    let parsed = ParsedFunction::parse(source).ok()?;
+    let def = parsed.def();
+    let mut body: &[Stmt] = &def.body;
+    if let Some(Stmt::Expr(e)) = body.first() {
+        if e.value.is_string_literal_expr() {
+            body = &body[1..];
+        }
+    }
+    let (first, last) = (body.first()?, body.last()?);
+    let mut returns = Returns(Vec::new());
+    for stmt in body {
+        returns.visit_stmt(stmt);
+    }
+    let start = parsed.line_start(first.range().start());
+    let edits = returns
+        .0
+        .into_iter()
+        .map(|(range, value)| {
+            let replacement = value.map_or("pass", |v| &source[v]);
+            TextEdit::replace(range, replacement)
+        })
+        .collect();
+    let rewritten = apply_edits(source, edits).ok()?;
+    // The edits only shrink text after `start`; find the body's end again by
+    // how much the text shrank.
+    let shrink = source.len() - rewritten.len();
+    let end = last.range().end().to_usize() - shrink;
+    let indent = parsed.indent_at(first.range().start()).len();
+    let text: Vec<&str> = rewritten[start.to_usize()..end]
+        .lines()
+        .map(|l| {
+            let width = l.len() - l.trim_start_matches([' ', '\t']).len();
+            &l[width.min(indent)..]
+        })
+        .collect();
+    let text = text.join("\n");
+    (!text.trim().is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod text_pair_tests {
+    use super::body_for_text_pair;
+
+    #[test]
+    fn signature_docstring_and_returns_are_removed() {
+        let code = "def area(r):\n    \"\"\"Area of a circle.\"\"\"\n    if r < 0:\n        return\n    x = 3.14 * r * r\n    return x  # done\n";
+        assert_eq!(
+            body_for_text_pair(code).unwrap(),
+            "if r < 0:\n    pass\nx = 3.14 * r * r\nx"
+        );
+    }
+
+    #[test]
+    fn nested_function_returns_are_kept_and_empty_bodies_give_none() {
+        let code = "def f(a):\n    def g(b):\n        return b\n    return g(a)\n";
+        assert_eq!(
+            body_for_text_pair(code).unwrap(),
+            "def g(b):\n    return b\ng(a)"
+        );
+        assert_eq!(body_for_text_pair("def f():\n    \"\"\"Doc.\"\"\"\n"), None);
+        assert_eq!(body_for_text_pair("def f(:\n"), None);
+    }
+}

@@ -14,12 +14,6 @@ pub struct Ignored {
 
 #[derive(Subcommand, Debug)]
 pub enum Planned {
-    /// [not yet available] Train a byte-level BPE tokenizer on code and docstrings.
-    Tokenizer(Ignored),
-    /// [not yet available] Train the fused code + trace encoder (or the static-only baseline).
-    Train(Ignored),
-    /// [not yet available] Embed code or natural language with a trained model.
-    Embed(Ignored),
     /// [not yet available] Evaluate on clone detection, code search, vulnerability detection, summarization.
     Eval(Ignored),
     /// [not yet available] Run the ablation grid and tabulate every task.
@@ -31,9 +25,6 @@ pub enum Planned {
 impl Planned {
     pub fn run(&self) -> Result<()> {
         let name = match self {
-            Planned::Tokenizer(_) => "tokenizer",
-            Planned::Train(_) => "train",
-            Planned::Embed(_) => "embed",
             Planned::Eval(_) => "eval",
             Planned::Ablate(_) => "ablate",
             Planned::Report(_) => "report",

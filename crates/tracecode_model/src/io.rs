@@ -1,0 +1,20 @@
+//! Atomic writes of safetensors files (temp file + rename), so an interrupted
+//! save never leaves a half-written checkpoint behind.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tch::Tensor;
+
+pub fn write_safetensors_atomic(named: &[(String, Tensor)], path: &Path) -> Result<()> {
+    let tmp = path.with_extension("safetensors.tmp");
+    Tensor::write_safetensors(named, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+/// Writes `text` to `path` through a temp file in the same directory.
+pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}

@@ -1,0 +1,299 @@
+//! The TraceCode model: code encoder, optional trace encoder, their fusion,
+//! and a code-only head distilled from the fused embedding.
+//!
+//! A model directory holds `config.json` + `model.safetensors` (the encoder,
+//! HuggingFace layout), `tokenizer.json`, and TraceCode's own
+//! `tracecode.json` + `heads.safetensors`. A directory without
+//! `tracecode.json` is a plain HF encoder used as-is (mean pooling).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module};
+use tch::{Device, Tensor};
+
+use crate::config::EncoderConfig;
+use crate::encoder::{load_hf_weights, mean_pool, save_scope, Encoder};
+use crate::features::TraceEncoding;
+use crate::tokenizer::CodeTokenizer;
+use crate::trace_encoder::{TraceBatch, TraceEncoder, TraceEncoderKind};
+
+/// How code and trace vectors are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fusion {
+    /// MLP over the concatenation.
+    #[default]
+    Concat,
+    /// code + sigmoid(gate) ⊙ trace, after projecting both.
+    Gated,
+}
+
+/// Everything about the model beyond the encoder's `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadsConfig {
+    /// false: the static-only baseline (no trace branch).
+    pub use_traces: bool,
+    pub trace_encoder: TraceEncoderKind,
+    pub trace_encoding: TraceEncoding,
+    /// Step embedding size (the BiLSTM's hidden size per direction).
+    pub trace_dim: i64,
+    pub trace_layers: i64,
+    pub fusion: Fusion,
+    /// Size of the output embedding.
+    pub embed_dim: i64,
+    /// Code tokens kept per function (further cut to the encoder's positions).
+    pub max_code_tokens: usize,
+    /// Runs per function the trace encoder reads.
+    pub max_runs: usize,
+    /// Steps per run (the outcome step included).
+    pub max_steps: usize,
+}
+
+impl Default for HeadsConfig {
+    fn default() -> Self {
+        HeadsConfig {
+            use_traces: true,
+            trace_encoder: TraceEncoderKind::Lstm,
+            trace_encoding: TraceEncoding::Cfg,
+            trace_dim: 128,
+            trace_layers: 1,
+            fusion: Fusion::Concat,
+            embed_dim: 256,
+            max_code_tokens: 256,
+            max_runs: 8,
+            max_steps: 128,
+        }
+    }
+}
+
+fn mlp(vs: nn::Path, input: i64, hidden: i64, output: i64) -> nn::Sequential {
+    nn::seq()
+        .add(nn::linear(&vs / "0", input, hidden, Default::default()))
+        .add_fn(|x| x.gelu("none"))
+        .add(nn::linear(&vs / "2", hidden, output, Default::default()))
+}
+
+struct Heads {
+    code: nn::Sequential,
+    trace: Option<(TraceEncoder, FusionLayer)>,
+}
+
+enum FusionLayer {
+    Concat(nn::Sequential),
+    Gated {
+        code: nn::Linear,
+        trace: nn::Linear,
+        gate: nn::Linear,
+    },
+}
+
+impl FusionLayer {
+    fn forward(&self, code: &Tensor, trace: &Tensor) -> Tensor {
+        match self {
+            FusionLayer::Concat(m) => m.forward(&Tensor::cat(&[code, trace], 1)),
+            FusionLayer::Gated {
+                code: c,
+                trace: t,
+                gate,
+            } => {
+                let g = gate.forward(&Tensor::cat(&[code, trace], 1)).sigmoid();
+                c.forward(code) + g * t.forward(trace)
+            }
+        }
+    }
+}
+
+/// Where TraceCode's own variables live in the var store; the encoder's are at
+/// the root under HF names.
+pub const HEADS_SCOPE: &str = "tracecode_heads";
+
+pub struct TraceCodeModel {
+    pub vs: nn::VarStore,
+    pub encoder: Encoder,
+    pub heads_config: Option<HeadsConfig>,
+    heads: Option<Heads>,
+    pub tokenizer: CodeTokenizer,
+}
+
+impl TraceCodeModel {
+    /// A freshly initialised model (heads always present).
+    pub fn new(
+        encoder: &EncoderConfig,
+        heads: HeadsConfig,
+        tokenizer: CodeTokenizer,
+        device: Device,
+    ) -> Self {
+        let vs = nn::VarStore::new(device);
+        let enc = Encoder::new(&vs.root(), encoder);
+        let h = Self::build_heads(&vs, encoder.hidden_size, &heads);
+        TraceCodeModel {
+            vs,
+            encoder: enc,
+            heads_config: Some(heads),
+            heads: Some(h),
+            tokenizer,
+        }
+    }
+
+    fn build_heads(vs: &nn::VarStore, hidden: i64, c: &HeadsConfig) -> Heads {
+        let root = vs.root() / HEADS_SCOPE;
+        let code = mlp(&root / "code_head", hidden, hidden, c.embed_dim);
+        let trace = c.use_traces.then(|| {
+            let enc = TraceEncoder::new(
+                &(&root / "trace"),
+                c.trace_encoder,
+                c.trace_dim,
+                c.trace_layers,
+                0.1,
+            );
+            let both = hidden + enc.out_dim;
+            let fusion = match c.fusion {
+                Fusion::Concat => {
+                    FusionLayer::Concat(mlp(&root / "fusion", both, hidden, c.embed_dim))
+                }
+                Fusion::Gated => FusionLayer::Gated {
+                    code: nn::linear(
+                        &root / "fusion" / "code",
+                        hidden,
+                        c.embed_dim,
+                        Default::default(),
+                    ),
+                    trace: nn::linear(
+                        &root / "fusion" / "trace",
+                        enc.out_dim,
+                        c.embed_dim,
+                        Default::default(),
+                    ),
+                    gate: nn::linear(
+                        &root / "fusion" / "gate",
+                        both,
+                        c.embed_dim,
+                        Default::default(),
+                    ),
+                },
+            };
+            (enc, fusion)
+        });
+        Heads { code, trace }
+    }
+
+    /// Loads a model directory. With `heads` given, a plain HF encoder
+    /// directory gets freshly initialised heads (continued training from a
+    /// pretrained encoder); otherwise such a directory is used as-is.
+    pub fn load(dir: &Path, device: Device, heads: Option<HeadsConfig>) -> Result<Self> {
+        let encoder_config = EncoderConfig::load(dir)?;
+        let own = dir.join("tracecode.json");
+        let saved: Option<HeadsConfig> = if own.exists() {
+            let text = std::fs::read_to_string(&own)
+                .with_context(|| format!("reading {}", own.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("parsing {}", own.display()))?,
+            )
+        } else {
+            None
+        };
+        let heads_config = saved.clone().or(heads);
+        let max_tokens = heads_config
+            .as_ref()
+            .map_or(512, |h| h.max_code_tokens)
+            .min(encoder_config.max_tokens() as usize);
+        let tokenizer = CodeTokenizer::load(&dir.join("tokenizer.json"), max_tokens)?;
+        let vs = nn::VarStore::new(device);
+        let encoder = Encoder::new(&vs.root(), &encoder_config);
+        let heads = heads_config
+            .as_ref()
+            .map(|c| Self::build_heads(&vs, encoder_config.hidden_size, c));
+        load_hf_weights(&vs, "", dir, Some(HEADS_SCOPE))?;
+        if saved.is_some() {
+            let path = dir.join("heads.safetensors");
+            let tensors = Tensor::read_safetensors(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let named: std::collections::HashMap<_, _> = tensors.into_iter().collect();
+            tch::no_grad(|| -> Result<()> {
+                for (name, mut var) in vs.variables() {
+                    if let Some(local) = name
+                        .strip_prefix(HEADS_SCOPE)
+                        .and_then(|n| n.strip_prefix('.'))
+                    {
+                        let src = named
+                            .get(local)
+                            .with_context(|| format!("{} lacks `{local}`", path.display()))?;
+                        var.copy_(src);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(TraceCodeModel {
+            vs,
+            encoder,
+            heads_config,
+            heads,
+            tokenizer,
+        })
+    }
+
+    /// Writes the model directory (atomically per file).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let config = serde_json::to_string_pretty(&self.encoder.config.to_hf_json())?;
+        crate::io::write_text_atomic(&dir.join("config.json"), &config)?;
+        save_scope(
+            &self.vs,
+            "",
+            &dir.join("model.safetensors"),
+            Some(HEADS_SCOPE),
+        )?;
+        self.tokenizer.save(&dir.join("tokenizer.json"))?;
+        if let Some(h) = &self.heads_config {
+            crate::io::write_text_atomic(
+                &dir.join("tracecode.json"),
+                &serde_json::to_string_pretty(h)?,
+            )?;
+            save_scope(&self.vs, HEADS_SCOPE, &dir.join("heads.safetensors"), None)?;
+        }
+        Ok(())
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    pub fn uses_traces(&self) -> bool {
+        self.heads.as_ref().is_some_and(|h| h.trace.is_some())
+    }
+
+    /// Mean-pooled encoder states of token sequences: [B, H].
+    pub fn pooled(&self, seqs: &[&[i64]], train: bool) -> Tensor {
+        let (ids, mask) = self.tokenizer.batch(seqs, self.device());
+        let hidden = self.encoder.forward(&ids, &mask, train);
+        mean_pool(&hidden, &mask)
+    }
+
+    /// The code-only embedding of pooled states (unnormalised): the code head,
+    /// or the pooled states themselves for an as-is encoder.
+    pub fn code_embedding(&self, pooled: &Tensor) -> Tensor {
+        match &self.heads {
+            Some(h) => h.code.forward(pooled),
+            None => pooled.shallow_clone(),
+        }
+    }
+
+    /// The fused embedding (unnormalised); the code-only one when the model
+    /// has no trace branch.
+    pub fn fused_embedding(&self, pooled: &Tensor, traces: &TraceBatch, train: bool) -> Tensor {
+        match self.heads.as_ref().and_then(|h| h.trace.as_ref()) {
+            Some((enc, fusion)) => fusion.forward(pooled, &enc.forward(traces, train)),
+            None => self.code_embedding(pooled),
+        }
+    }
+}
+
+/// L2-normalised rows.
+pub fn normalize(x: &Tensor) -> Tensor {
+    x / x.norm_scalaropt_dim(2.0, [-1], true).clamp_min(1e-12)
+}

@@ -1,0 +1,191 @@
+//! Byte-level BPE over code and docstrings (HuggingFace `tokenizers`), with
+//! RoBERTa's special tokens at RoBERTa's ids, and batch encoding to tensors.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+use tch::{Device, Tensor};
+use tokenizers::decoders::DecoderWrapper;
+use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
+use tokenizers::normalizers::NormalizerWrapper;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::processors::roberta::RobertaProcessing;
+use tokenizers::processors::PostProcessorWrapper;
+use tokenizers::{
+    AddedToken, PaddingParams, PaddingStrategy, Tokenizer, TokenizerImpl, TruncationParams,
+};
+
+/// RoBERTa's special tokens, in id order: `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `<mask>`=4.
+pub const SPECIAL_TOKENS: [&str; 5] = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"];
+
+/// Trains a byte-level BPE tokenizer of `vocab_size` tokens on `texts`.
+pub fn train_bpe<I>(
+    texts: I,
+    vocab_size: usize,
+    min_frequency: u64,
+    show_progress: bool,
+) -> Result<Tokenizer>
+where
+    I: Iterator<Item = String> + Send,
+{
+    let specials = SPECIAL_TOKENS
+        .iter()
+        .map(|t| AddedToken::from(*t, true))
+        .collect();
+    let mut trainer = BpeTrainerBuilder::new()
+        .show_progress(show_progress)
+        .vocab_size(vocab_size)
+        .min_frequency(min_frequency)
+        .special_tokens(specials)
+        .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+        .build();
+    let mut tokenizer: TokenizerImpl<
+        BPE,
+        NormalizerWrapper,
+        PreTokenizerWrapper,
+        PostProcessorWrapper,
+        DecoderWrapper,
+    > = TokenizerImpl::new(BPE::default());
+    tokenizer.with_pre_tokenizer(Some(PreTokenizerWrapper::ByteLevel(ByteLevel::new(
+        false, true, true,
+    ))));
+    tokenizer.with_decoder(Some(DecoderWrapper::ByteLevel(ByteLevel::default())));
+    tokenizer.with_post_processor(Some(PostProcessorWrapper::Roberta(
+        RobertaProcessing::new(("</s>".into(), 2), ("<s>".into(), 0))
+            .trim_offsets(false)
+            .add_prefix_space(false),
+    )));
+    tokenizer
+        .train(&mut trainer, texts)
+        .map_err(|e| anyhow!("training the tokenizer: {e}"))?;
+    Ok(tokenizer.into())
+}
+
+/// A loaded `tokenizer.json` with the ids the encoder needs.
+pub struct CodeTokenizer {
+    inner: Tokenizer,
+    pub pad_id: u32,
+    pub max_tokens: usize,
+}
+
+impl CodeTokenizer {
+    /// Loads `path` (a `tokenizer.json`); sequences are cut at `max_tokens`.
+    pub fn load(path: &Path, max_tokens: usize) -> Result<Self> {
+        let inner =
+            Tokenizer::from_file(path).map_err(|e| anyhow!("loading {}: {e}", path.display()))?;
+        Ok(Self::from_tokenizer(inner, max_tokens))
+    }
+
+    pub fn from_tokenizer(mut inner: Tokenizer, max_tokens: usize) -> Self {
+        let pad_id = ["<pad>", "[PAD]"]
+            .iter()
+            .find_map(|t| inner.token_to_id(t))
+            .unwrap_or(0);
+        let pad_token = inner.id_to_token(pad_id).unwrap_or_else(|| "<pad>".into());
+        inner
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
+            .expect("truncation params are valid");
+        inner.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            pad_id,
+            pad_token,
+            ..Default::default()
+        }));
+        CodeTokenizer {
+            inner,
+            pad_id,
+            max_tokens,
+        }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        // Saved without the batch-time padding/truncation so other tools see a plain tokenizer.
+        let mut plain = self.inner.clone();
+        plain.with_padding(None);
+        plain.with_truncation(None).map_err(|e| anyhow!("{e}"))?;
+        let tmp = path.with_extension("json.tmp");
+        plain
+            .save(&tmp, false)
+            .map_err(|e| anyhow!("writing {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+        Ok(())
+    }
+
+    /// Token ids of one text (special tokens added, truncated).
+    pub fn ids(&self, text: &str) -> Result<Vec<i64>> {
+        let enc = self
+            .inner
+            .encode(text, true)
+            .map_err(|e| anyhow!("tokenizing: {e}"))?;
+        Ok(enc
+            .get_ids()
+            .iter()
+            .take(self.max_tokens)
+            .map(|&i| i as i64)
+            .collect())
+    }
+
+    /// Pads pre-tokenized sequences into `(input_ids, attention_mask)` [B, T].
+    pub fn batch(&self, seqs: &[&[i64]], device: Device) -> (Tensor, Tensor) {
+        let t = seqs.iter().map(|s| s.len()).max().unwrap_or(1).max(1);
+        let mut ids = Vec::with_capacity(seqs.len() * t);
+        let mut mask = Vec::with_capacity(seqs.len() * t);
+        for s in seqs {
+            ids.extend_from_slice(s);
+            mask.extend(std::iter::repeat_n(1i64, s.len()));
+            ids.extend(std::iter::repeat_n(self.pad_id as i64, t - s.len()));
+            mask.extend(std::iter::repeat_n(0i64, t - s.len()));
+        }
+        let shape = [seqs.len() as i64, t as i64];
+        (
+            Tensor::from_slice(&ids).view(shape).to_device(device),
+            Tensor::from_slice(&mask).view(shape).to_device(device),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus() -> Vec<String> {
+        (0..200)
+            .map(|i| format!("def add_{i}(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b * {i}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn trained_tokenizer_has_roberta_specials_and_round_trips_through_json() {
+        let tok = train_bpe(corpus().into_iter(), 400, 2, false).unwrap();
+        for (id, t) in SPECIAL_TOKENS.iter().enumerate() {
+            assert_eq!(tok.token_to_id(t), Some(id as u32), "{t}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        let code = CodeTokenizer::from_tokenizer(tok, 16);
+        code.save(&path).unwrap();
+        let back = CodeTokenizer::load(&path, 16).unwrap();
+        let ids = back.ids("def add_3(a, b):\n    return a + b").unwrap();
+        assert_eq!(ids[0], 0, "starts with <s>");
+        assert!(ids.len() <= 16);
+        // Frequent code fragments became single tokens.
+        assert!(back.vocab_size() > 300);
+        let (ids, mask) = back.batch(&[&[0, 5, 2], &[0, 2]], Device::Cpu);
+        assert_eq!(
+            Vec::<i64>::try_from(ids.view([-1])).unwrap(),
+            vec![0, 5, 2, 0, 2, 1]
+        );
+        assert_eq!(
+            Vec::<i64>::try_from(mask.view([-1])).unwrap(),
+            vec![1, 1, 1, 1, 1, 0]
+        );
+    }
+}

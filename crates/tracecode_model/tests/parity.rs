@@ -1,0 +1,131 @@
+//! Parity with HuggingFace `transformers`, both ways: a RoBERTa saved by
+//! transformers loads here with the same hidden states, and a TraceCode export
+//! loads in transformers with the same embeddings. Python comes from the
+//! project venv that `scripts/test` sets up (TRACECODE_VENV).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tch::{nn, Device, Kind, Tensor};
+use tracecode_model::config::EncoderConfig;
+use tracecode_model::encoder::{load_hf_weights, mean_pool, Encoder};
+use tracecode_model::model::{HeadsConfig, TraceCodeModel};
+use tracecode_model::tokenizer::{train_bpe, CodeTokenizer};
+
+fn python() -> PathBuf {
+    let venv = std::env::var("TRACECODE_VENV")
+        .expect("TRACECODE_VENV is not set: run the tests through scripts/test, which sets up the venv with transformers");
+    Path::new(&venv).join("bin/python")
+}
+
+fn helper(args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hf_parity.py");
+    let out = Command::new(python())
+        .arg(script)
+        .args(args)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "hf_parity.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tensor(v: &serde_json::Value, kind: Kind) -> Tensor {
+    fn flat(v: &serde_json::Value, out: &mut Vec<f64>, shape: &mut Vec<i64>, depth: usize) {
+        match v {
+            serde_json::Value::Array(items) => {
+                if shape.len() == depth {
+                    shape.push(items.len() as i64);
+                }
+                for i in items {
+                    flat(i, out, shape, depth + 1);
+                }
+            }
+            n => out.push(n.as_f64().unwrap()),
+        }
+    }
+    let (mut data, mut shape) = (Vec::new(), Vec::new());
+    flat(v, &mut data, &mut shape, 0);
+    Tensor::from_slice(&data)
+        .view(shape.as_slice())
+        .to_kind(kind)
+}
+
+#[test]
+fn roberta_saved_by_transformers_loads_with_equal_hidden_states() {
+    let dir = tempfile::tempdir().unwrap();
+    helper(&["make", dir.path().to_str().unwrap()]);
+    let config = EncoderConfig::load(dir.path()).unwrap();
+    assert_eq!(config.model_type, "roberta");
+    let vs = nn::VarStore::new(Device::Cpu);
+    let encoder = Encoder::new(&vs.root(), &config);
+    load_hf_weights(&vs, "", dir.path(), None).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected.json")).unwrap())
+            .unwrap();
+    let ids = tensor(&expected["ids"], Kind::Int64);
+    let mask = tensor(&expected["mask"], Kind::Int64);
+    let want = tensor(&expected["hidden"], Kind::Float);
+    let got = tch::no_grad(|| encoder.forward(&ids, &mask, false));
+    // Padding positions are not compared: their states are unspecified.
+    let m = mask.unsqueeze(-1).to_kind(Kind::Float);
+    let diff = ((got - want) * m).abs().max().double_value(&[]);
+    assert!(diff < 1e-4, "max abs difference {diff}");
+}
+
+#[test]
+fn tracecode_export_loads_in_transformers_with_equal_embeddings() {
+    let texts: Vec<String> = (0..60)
+        .map(|i| format!("def f_{i}(xs):\n    total = 0\n    for x in xs:\n        total += x * {i}\n    return total\n"))
+        .collect();
+    let tokenizer = CodeTokenizer::from_tokenizer(
+        train_bpe(texts.clone().into_iter(), 500, 2, false).unwrap(),
+        64,
+    );
+    let mut config = EncoderConfig::preset("tiny", tokenizer.vocab_size() as i64).unwrap();
+    config.max_position_embeddings = 66;
+    let model = TraceCodeModel::new(&config, HeadsConfig::default(), tokenizer, Device::Cpu);
+    let dir = tempfile::tempdir().unwrap();
+    model.save(dir.path()).unwrap();
+
+    let sample: Vec<&String> = texts.iter().step_by(7).collect();
+    let input = dir.path().join("texts.json");
+    std::fs::write(&input, serde_json::to_string(&sample).unwrap()).unwrap();
+    let output = dir.path().join("hf.json");
+    helper(&[
+        "embed",
+        dir.path().to_str().unwrap(),
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+    ]);
+    let hf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+
+    // Same token ids from the exported tokenizer.json...
+    let reloaded = TraceCodeModel::load(dir.path(), Device::Cpu, None).unwrap();
+    let ids: Vec<Vec<i64>> = sample
+        .iter()
+        .map(|t| reloaded.tokenizer.ids(t).unwrap())
+        .collect();
+    for (row, want) in ids.iter().zip(hf["ids"].as_array().unwrap()) {
+        let want: Vec<i64> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .filter(|&i| i != 1)
+            .collect();
+        assert_eq!(row, &want);
+    }
+    // ...and the same mean-pooled states from the exported weights.
+    let seqs: Vec<&[i64]> = ids.iter().map(|v| v.as_slice()).collect();
+    let (t_ids, t_mask) = reloaded.tokenizer.batch(&seqs, Device::Cpu);
+    let ours =
+        tch::no_grad(|| mean_pool(&reloaded.encoder.forward(&t_ids, &t_mask, false), &t_mask));
+    let theirs = tensor(&hf["pooled"], Kind::Float);
+    let diff = (ours - theirs).abs().max().double_value(&[]);
+    assert!(diff < 1e-4, "max abs difference {diff}");
+}
