@@ -184,6 +184,10 @@ pub struct Metrics {
     /// Mean cosine of anchor and its mutant hard negative (validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negative_similarity: Option<f64>,
+    /// Mean cosine of anchor and the other functions' positives in its batch
+    /// (validation): the baseline the two above are read against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_similarity: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alignment: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,6 +208,7 @@ impl Metrics {
             tokens_per_s: None,
             positive_similarity: None,
             negative_similarity: None,
+            other_similarity: None,
             alignment: None,
             uniformity: None,
         }
@@ -376,8 +381,8 @@ fn validate(model: &TraceCodeModel, data: &PairData, hp: &Hyper, step: i64) -> O
         return None;
     }
     let _guard = tch::no_grad_guard();
-    let (mut loss, mut pos, mut neg, mut align, mut uniform, mut n_neg, mut batches) =
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0usize, 0);
+    let (mut loss, mut pos, mut neg, mut other, mut align, mut uniform, mut n_neg, mut batches) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0usize, 0);
     let mut hp1 = hp.clone();
     hp1.hard_negatives = 1;
     for chunk in examples.chunks(hp.batch_size.max(2)) {
@@ -391,6 +396,9 @@ fn validate(model: &TraceCodeModel, data: &PairData, hp: &Hyper, step: i64) -> O
             .sum_dim_intlist(1, false, Kind::Float)
             .mean(Kind::Float)
             .double_value(&[]);
+        let n = a.size()[0];
+        let off = Tensor::eye(n, (Kind::Bool, a.device())).logical_not();
+        other += a.matmul(&p.tr()).masked_select(&off).mean(Kind::Float).double_value(&[]);
         // Negatives are listed per example that has one, in order.
         if let Some(h) = h {
             let owners: Vec<i64> = chunk
@@ -419,6 +427,7 @@ fn validate(model: &TraceCodeModel, data: &PairData, hp: &Hyper, step: i64) -> O
     let mut m = Metrics::new(step, "validation", loss / f);
     m.positive_similarity = Some(pos / f);
     m.negative_similarity = (n_neg > 0).then(|| neg / n_neg as f64);
+    m.other_similarity = Some(other / f);
     m.alignment = Some(align / f);
     m.uniformity = Some(uniform / f);
     Some(m)

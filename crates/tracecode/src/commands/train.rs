@@ -111,6 +111,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             );
         }
     };
+    println!("validation (held-out functions):");
     show("first", &summary.first_validation);
     show("best", &summary.best_validation);
     show("last", &summary.last_validation);
