@@ -297,3 +297,57 @@ impl TraceCodeModel {
 pub fn normalize(x: &Tensor) -> Tensor {
     x / x.norm_scalaropt_dim(2.0, [-1], true).clamp_min(1e-12)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::TraceFeatures;
+    use crate::tokenizer::train_bpe;
+
+    fn tokenizer() -> CodeTokenizer {
+        let texts = (0..50).map(|i| format!("def f{i}(x):\n    return x + {i}\n"));
+        CodeTokenizer::from_tokenizer(train_bpe(texts, 300, 2, false).unwrap(), 32)
+    }
+
+    #[test]
+    fn every_head_variant_embeds_and_survives_save_and_load() {
+        let config = EncoderConfig::preset("tiny", 300).unwrap();
+        let feats = TraceFeatures { runs: vec![vec![[1, 5, 2], [2, 0, 1], [255, 9, 0]]] };
+        for (fusion, kind, use_traces) in [
+            (Fusion::Concat, TraceEncoderKind::Lstm, true),
+            (Fusion::Gated, TraceEncoderKind::Transformer, true),
+            (Fusion::Concat, TraceEncoderKind::Lstm, false),
+        ] {
+            let heads = HeadsConfig { fusion, trace_encoder: kind, use_traces, trace_dim: 16, embed_dim: 24, ..Default::default() };
+            let model = TraceCodeModel::new(&config, heads, tokenizer(), Device::Cpu);
+            let ids = model.tokenizer.ids("def f3(x):\n    return x + 3").unwrap();
+            let embed = |m: &TraceCodeModel| {
+                tch::no_grad(|| {
+                    let pooled = m.pooled(&[ids.as_slice()], false);
+                    m.fused_embedding(&pooled, &TraceBatch::new(&[&feats], Device::Cpu), false)
+                })
+            };
+            let before = embed(&model);
+            assert_eq!(before.size(), vec![1, 24]);
+            assert_eq!(model.uses_traces(), use_traces);
+            let dir = tempfile::tempdir().unwrap();
+            model.save(dir.path()).unwrap();
+            let loaded = TraceCodeModel::load(dir.path(), Device::Cpu, None).unwrap();
+            assert!(embed(&loaded).allclose(&before, 1e-6, 1e-6, false), "{fusion:?} {kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_plain_encoder_directory_is_used_as_is() {
+        let config = EncoderConfig::preset("tiny", 300).unwrap();
+        let model = TraceCodeModel::new(&config, HeadsConfig::default(), tokenizer(), Device::Cpu);
+        let dir = tempfile::tempdir().unwrap();
+        model.save(dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join("tracecode.json")).unwrap();
+        let plain = TraceCodeModel::load(dir.path(), Device::Cpu, None).unwrap();
+        assert!(plain.heads_config.is_none() && !plain.uses_traces());
+        let ids = plain.tokenizer.ids("def f(x): return x").unwrap();
+        let pooled = tch::no_grad(|| plain.pooled(&[ids.as_slice()], false));
+        assert!(plain.code_embedding(&pooled).allclose(&pooled, 0.0, 0.0, false));
+    }
+}
