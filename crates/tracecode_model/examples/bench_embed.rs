@@ -21,8 +21,13 @@ fn main() {
         tch::manual_seed(0);
         let tokenizer = CodeTokenizer::load(Path::new(&args[2]), 256).unwrap();
         let config = EncoderConfig::preset(&args[1], tokenizer.vocab_size() as i64).unwrap();
-        let heads = HeadsConfig { use_traces: false, ..Default::default() };
-        TraceCodeModel::new(&config, heads, tokenizer, Device::Cpu).save(Path::new(&args[3])).unwrap();
+        let heads = HeadsConfig {
+            use_traces: false,
+            ..Default::default()
+        };
+        TraceCodeModel::new(&config, heads, tokenizer, Device::Cpu)
+            .save(Path::new(&args[3]))
+            .unwrap();
         return;
     }
     let [dir, texts, threads, repeats] = args.as_slice() else {
@@ -30,7 +35,8 @@ fn main() {
     };
     tch::set_num_threads(threads.parse().unwrap());
     let model = TraceCodeModel::load(Path::new(dir), Device::Cpu, None).unwrap();
-    let texts: Vec<String> = serde_json::from_str(&std::fs::read_to_string(texts).unwrap()).unwrap();
+    let texts: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(texts).unwrap()).unwrap();
     let none = HashMap::new();
     embed_texts(&model, &texts, &none, 32).unwrap();
     let mut times = Vec::new();
@@ -41,5 +47,8 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("{{\"median_s\": {median}, \"per_s\": {}}}", texts.len() as f64 / median);
+    println!(
+        "{{\"median_s\": {median}, \"per_s\": {}}}",
+        texts.len() as f64 / median
+    );
 }

@@ -20,13 +20,23 @@ fn main() {
     let [preset, batch, tokens, steps, threads] = args.as_slice() else {
         panic!("usage: bench_train PRESET BATCH TOKENS STEPS THREADS")
     };
-    let (batch, tokens, steps): (i64, i64, usize) = (batch.parse().unwrap(), tokens.parse().unwrap(), steps.parse().unwrap());
+    let (batch, tokens, steps): (i64, i64, usize) = (
+        batch.parse().unwrap(),
+        tokens.parse().unwrap(),
+        steps.parse().unwrap(),
+    );
     tch::set_num_threads(threads.parse().unwrap());
     tch::manual_seed(0);
     let vocab = 8000;
-    let tokenizer = CodeTokenizer::from_tokenizer(train_bpe(["x = 1".to_string()].into_iter(), 300, 1, false).unwrap(), 512);
+    let tokenizer = CodeTokenizer::from_tokenizer(
+        train_bpe(["x = 1".to_string()].into_iter(), 300, 1, false).unwrap(),
+        512,
+    );
     let config = EncoderConfig::preset(preset, vocab).unwrap();
-    let heads = HeadsConfig { use_traces: false, ..Default::default() };
+    let heads = HeadsConfig {
+        use_traces: false,
+        ..Default::default()
+    };
     let model = TraceCodeModel::new(&config, heads, tokenizer, Device::Cpu);
     let mut opt = AdamW::new(&model.vs, 0.01);
     let mut times = Vec::new();
@@ -39,7 +49,13 @@ fn main() {
         let hidden = model.encoder.forward(&ids, &mask, true);
         let pooled = tracecode_model::encoder::mean_pool(&hidden, &mask);
         let emb = normalize(&model.code_embedding(&pooled));
-        let loss = info_nce(&emb.narrow(0, 0, batch), &emb.narrow(0, batch, batch), None, 0.05, 0.0);
+        let loss = info_nce(
+            &emb.narrow(0, 0, batch),
+            &emb.narrow(0, batch, batch),
+            None,
+            0.05,
+            0.0,
+        );
         loss.backward();
         opt.clip_grad_norm(1.0);
         opt.step(1e-4);
@@ -49,5 +65,8 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("{{\"median_s\": {median}, \"tokens_per_s\": {}}}", (2 * batch * tokens) as f64 / median);
+    println!(
+        "{{\"median_s\": {median}, \"tokens_per_s\": {}}}",
+        (2 * batch * tokens) as f64 / median
+    );
 }

@@ -82,11 +82,12 @@ impl Layer {
         }
     }
 
-    /// `mask`: [B, 1, 1, T] boolean, true where attention is allowed.
+    /// `mask`: [B, 1, 1, T] boolean, true where attention is allowed; `None`
+    /// when every position is real (lets SDPA take its fused kernel).
     pub(crate) fn forward(
         &self,
         x: &Tensor,
-        mask: &Tensor,
+        mask: Option<&Tensor>,
         c: &EncoderConfig,
         train: bool,
     ) -> Tensor {
@@ -101,16 +102,8 @@ impl Layer {
         } else {
             0.0
         };
-        let context = Tensor::scaled_dot_product_attention(
-            &q,
-            &k,
-            &v,
-            Some(mask),
-            p,
-            false,
-            None::<f64>,
-            false,
-        );
+        let context =
+            Tensor::scaled_dot_product_attention(&q, &k, &v, mask, p, false, None::<f64>, false);
         let context = context.transpose(1, 2).contiguous().view([b, t, h]);
         let attended = self
             .attention_output
@@ -196,9 +189,12 @@ impl Encoder {
             .embedding_norm
             .forward(&x)
             .dropout(c.hidden_dropout_prob, train);
-        let mask = attention_mask.to_kind(Kind::Bool).unsqueeze(1).unsqueeze(1);
+        // Without padding no mask is needed, and SDPA then uses its fused kernel
+        // instead of the masked math path (as transformers does).
+        let padded = attention_mask.min().int64_value(&[]) == 0;
+        let mask = padded.then(|| attention_mask.to_kind(Kind::Bool).unsqueeze(1).unsqueeze(1));
         for layer in &self.layers {
-            x = layer.forward(&x, &mask, c, train);
+            x = layer.forward(&x, mask.as_ref(), c, train);
         }
         x
     }

@@ -312,13 +312,22 @@ mod tests {
     #[test]
     fn every_head_variant_embeds_and_survives_save_and_load() {
         let config = EncoderConfig::preset("tiny", 300).unwrap();
-        let feats = TraceFeatures { runs: vec![vec![[1, 5, 2], [2, 0, 1], [255, 9, 0]]] };
+        let feats = TraceFeatures {
+            runs: vec![vec![[1, 5, 2], [2, 0, 1], [255, 9, 0]]],
+        };
         for (fusion, kind, use_traces) in [
             (Fusion::Concat, TraceEncoderKind::Lstm, true),
             (Fusion::Gated, TraceEncoderKind::Transformer, true),
             (Fusion::Concat, TraceEncoderKind::Lstm, false),
         ] {
-            let heads = HeadsConfig { fusion, trace_encoder: kind, use_traces, trace_dim: 16, embed_dim: 24, ..Default::default() };
+            let heads = HeadsConfig {
+                fusion,
+                trace_encoder: kind,
+                use_traces,
+                trace_dim: 16,
+                embed_dim: 24,
+                ..Default::default()
+            };
             let model = TraceCodeModel::new(&config, heads, tokenizer(), Device::Cpu);
             let ids = model.tokenizer.ids("def f3(x):\n    return x + 3").unwrap();
             let embed = |m: &TraceCodeModel| {
@@ -333,7 +342,10 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             model.save(dir.path()).unwrap();
             let loaded = TraceCodeModel::load(dir.path(), Device::Cpu, None).unwrap();
-            assert!(embed(&loaded).allclose(&before, 1e-6, 1e-6, false), "{fusion:?} {kind:?}");
+            assert!(
+                embed(&loaded).allclose(&before, 1e-6, 1e-6, false),
+                "{fusion:?} {kind:?}"
+            );
         }
     }
 
@@ -348,6 +360,8 @@ mod tests {
         assert!(plain.heads_config.is_none() && !plain.uses_traces());
         let ids = plain.tokenizer.ids("def f(x): return x").unwrap();
         let pooled = tch::no_grad(|| plain.pooled(&[ids.as_slice()], false));
-        assert!(plain.code_embedding(&pooled).allclose(&pooled, 0.0, 0.0, false));
+        assert!(plain
+            .code_embedding(&pooled)
+            .allclose(&pooled, 0.0, 0.0, false));
     }
 }

@@ -71,7 +71,7 @@ impl AdamW {
                 .iter()
                 .map(|(_, p)| p.grad())
                 .filter(|g| g.defined())
-                .map(|g| g.square().sum(Kind::Float))
+                .map(|g| g.norm())
                 .collect();
             if norms.is_empty() {
                 return 0.0;
@@ -105,20 +105,22 @@ impl AdamW {
                 if !g.defined() {
                     continue;
                 }
+                // In place, as torch.optim.AdamW's single-tensor path: no
+                // full-size temporaries beyond grad² and the denominator.
                 let m = &mut self.m[i];
                 let v = &mut self.v[i];
-                let _ = m
-                    .g_mul_scalar_(self.beta1)
-                    .g_add_(&(&g * (1.0 - self.beta1)));
-                let _ = v
-                    .g_mul_scalar_(self.beta2)
-                    .g_add_(&(g.square() * (1.0 - self.beta2)));
                 if self.weight_decay > 0.0 && decays(name) {
                     let _ = p.g_mul_scalar_(1.0 - lr * self.weight_decay);
                 }
-                let denom = (&*v / bc2).sqrt() + self.eps;
-                let update = (&*m / bc1) / denom * lr;
-                let _ = p.g_sub_(&update);
+                let _ = m.lerp_(&g, 1.0 - self.beta1);
+                let _ = v.lerp_(&g.square(), 1.0 - self.beta2);
+                // p -= lr/bc1 · m / (sqrt(v/bc2) + eps), as one addcdiv with a
+                // denominator scaled by -bc1/lr.
+                let mut denom = v.sqrt();
+                let _ = denom.g_div_scalar_(bc2.sqrt());
+                let _ = denom.g_add_scalar_(self.eps);
+                let _ = denom.g_mul_scalar_(-bc1 / lr);
+                let _ = p.addcdiv_(m, &denom);
             }
         });
     }

@@ -170,7 +170,7 @@ impl TraceEncoder {
                 let _ = mask.select(1, 0).fill_(1);
                 let mask = mask.to_kind(Kind::Bool).unsqueeze(1).unsqueeze(1);
                 for layer in layers {
-                    h = layer.forward(&h, &mask, config, train);
+                    h = layer.forward(&h, Some(&mask), config, train);
                 }
                 h
             }

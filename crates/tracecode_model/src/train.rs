@@ -398,7 +398,11 @@ fn validate(model: &TraceCodeModel, data: &PairData, hp: &Hyper, step: i64) -> O
             .double_value(&[]);
         let n = a.size()[0];
         let off = Tensor::eye(n, (Kind::Bool, a.device())).logical_not();
-        other += a.matmul(&p.tr()).masked_select(&off).mean(Kind::Float).double_value(&[]);
+        other += a
+            .matmul(&p.tr())
+            .masked_select(&off)
+            .mean(Kind::Float)
+            .double_value(&[]);
         // Negatives are listed per example that has one, in order.
         if let Some(h) = h {
             let owners: Vec<i64> = chunk

@@ -102,12 +102,12 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let show = |label: &str, m: &Option<tracecode_model::train::Metrics>| {
         if let Some(m) = m {
             println!(
-                "  {label:<10} step {:>5}  loss {:.4}  positive sim {:.3}  hard-negative sim {}",
+                "  {label:<6} step {:>5}  loss {:.4}  cosine: positive {:.3}  hard negative {}  other functions {:.3}",
                 m.step,
                 m.loss,
                 m.positive_similarity.unwrap_or(f64::NAN),
-                m.negative_similarity
-                    .map_or("-".into(), |v| format!("{v:.3}"))
+                m.negative_similarity.map_or("-".into(), |v| format!("{v:.3}")),
+                m.other_similarity.unwrap_or(f64::NAN)
             );
         }
     };
