@@ -20,10 +20,7 @@ pub fn embed_texts(
     batch_size: usize,
 ) -> Result<Vec<Vec<f32>>> {
     let _guard = tch::no_grad_guard();
-    let ids: Vec<Vec<i64>> = texts
-        .iter()
-        .map(|t| model.tokenizer.ids(t))
-        .collect::<Result<_>>()?;
+    let ids = model.tokenizer.ids_batch(texts)?;
     let mut order: Vec<usize> = (0..texts.len()).collect();
     order.sort_by_key(|&i| ids[i].len());
     let mut out = vec![Vec::new(); texts.len()];

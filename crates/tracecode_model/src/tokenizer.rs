@@ -119,6 +119,25 @@ impl CodeTokenizer {
         Ok(())
     }
 
+    /// Token ids of many texts, tokenized in parallel (same result as [`Self::ids`] on each).
+    pub fn ids_batch(&self, texts: &[String]) -> Result<Vec<Vec<i64>>> {
+        let mut plain = self.inner.clone();
+        plain.with_padding(None);
+        let encodings = plain
+            .encode_batch(texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
+            .map_err(|e| anyhow!("tokenizing: {e}"))?;
+        Ok(encodings
+            .iter()
+            .map(|e| {
+                e.get_ids()
+                    .iter()
+                    .take(self.max_tokens)
+                    .map(|&i| i as i64)
+                    .collect()
+            })
+            .collect())
+    }
+
     /// Token ids of one text (special tokens added, truncated).
     pub fn ids(&self, text: &str) -> Result<Vec<i64>> {
         let enc = self
@@ -175,6 +194,19 @@ mod tests {
         let back = CodeTokenizer::load(&path, 16).unwrap();
         let ids = back.ids("def add_3(a, b):\n    return a + b").unwrap();
         assert_eq!(ids[0], 0, "starts with <s>");
+        let texts: Vec<String> = corpus()
+            .into_iter()
+            .take(5)
+            .chain(["x".to_string()])
+            .collect();
+        let batch = back.ids_batch(&texts).unwrap();
+        for (t, b) in texts.iter().zip(&batch) {
+            assert_eq!(
+                &back.ids(t).unwrap(),
+                b,
+                "batch tokenization equals one by one"
+            );
+        }
         assert!(ids.len() <= 16);
         // Frequent code fragments became single tokens.
         assert!(back.vocab_size() > 300);
