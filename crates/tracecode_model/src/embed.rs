@@ -29,7 +29,8 @@ pub fn embed_texts(
         let seqs: Vec<&[i64]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
         let pooled = model.pooled(&seqs, false);
         let code = normalize(&model.code_embedding(&pooled));
-        let emb = if model.uses_traces() && chunk.iter().any(|i| traces.contains_key(i)) {
+        let has: Vec<bool> = chunk.iter().map(|i| traces.contains_key(i)).collect();
+        let emb = if model.uses_traces() && has.contains(&true) {
             let feats: Vec<&TraceFeatures> = chunk
                 .iter()
                 .map(|i| traces.get(i).unwrap_or(&empty))
@@ -39,7 +40,6 @@ pub fn embed_texts(
                 &TraceBatch::new(&feats, model.device()),
                 false,
             ));
-            let has: Vec<bool> = chunk.iter().map(|i| traces.contains_key(i)).collect();
             let mask = tch::Tensor::from_slice(&has)
                 .to_device(model.device())
                 .unsqueeze(1);

@@ -242,12 +242,27 @@ pub fn load_hf_weights(
             path.display()
         );
     }
+    load_scope(vs, scope, &path, exclude, normalize_key, |local| {
+        local.starts_with("pooler.")
+    })
+}
+
+/// Copies the tensors of the safetensors file `path`, keyed by `rename(key)`,
+/// into the variables under `scope` (names relative to it) except those under
+/// `exclude`. A variable with no tensor is an error unless `optional` says so;
+/// extra tensors are ignored.
+pub fn load_scope(
+    vs: &nn::VarStore,
+    scope: &str,
+    path: &Path,
+    exclude: Option<&str>,
+    rename: impl Fn(&str) -> String,
+    optional: impl Fn(&str) -> bool,
+) -> Result<()> {
     let tensors =
-        Tensor::read_safetensors(&path).with_context(|| format!("reading {}", path.display()))?;
-    let by_name: HashMap<String, Tensor> = tensors
-        .into_iter()
-        .map(|(k, t)| (normalize_key(&k), t))
-        .collect();
+        Tensor::read_safetensors(path).with_context(|| format!("reading {}", path.display()))?;
+    let by_name: HashMap<String, Tensor> =
+        tensors.into_iter().map(|(k, t)| (rename(&k), t)).collect();
     let mut missing = Vec::new();
     tch::no_grad(|| -> Result<()> {
         for (name, mut var) in vs.variables() {
@@ -270,7 +285,7 @@ pub fn load_hf_weights(
                     }
                     var.copy_(&src.to_kind(var.kind()).to_device(var.device()));
                 }
-                None if local.starts_with("pooler.") => {}
+                None if optional(local) => {}
                 None => missing.push(local.to_string()),
             }
         }
@@ -279,7 +294,7 @@ pub fn load_hf_weights(
     if !missing.is_empty() {
         missing.sort();
         bail!(
-            "{} lacks {} encoder weights, e.g. {}",
+            "{} lacks {} weights, e.g. {}",
             path.display(),
             missing.len(),
             missing[..missing.len().min(3)].join(", ")

@@ -69,16 +69,21 @@ impl TraceFeatures {
             let i = map.binary_search_by_key(&line, |lb| lb.line).ok()?;
             Some(map[i].block)
         };
-        let structure_of = |block: u32| -> i64 {
-            let Some(cfg) = cfg else { return 0 };
-            let kind = cfg
-                .blocks
-                .get(block as usize)
-                .map(|b| b.kind as i64)
-                .unwrap_or(0);
-            let out = cfg.edges.iter().filter(|e| e.from == block).count().min(3) as i64;
-            1 + (kind * 4 + out) % (STRUCTURE_VOCAB - 1)
-        };
+        // Structure token per block, computed once (not per step): kind × out-degree.
+        let structure: Vec<i64> = cfg.map_or_else(Vec::new, |cfg| {
+            let mut out_degree = vec![0i64; cfg.blocks.len()];
+            for e in &cfg.edges {
+                if let Some(d) = out_degree.get_mut(e.from as usize) {
+                    *d += 1;
+                }
+            }
+            cfg.blocks
+                .iter()
+                .zip(out_degree)
+                .map(|(b, out)| 1 + (b.kind as i64 * 4 + out.min(3)) % (STRUCTURE_VOCAB - 1))
+                .collect()
+        });
+        let structure_of = |block: u32| structure.get(block as usize).copied().unwrap_or(0);
         let mut runs = Vec::new();
         for run in record.runs.iter().take(max_runs) {
             let r = &run.result;

@@ -12,9 +12,11 @@ pub fn write_safetensors_atomic(named: &[(String, Tensor)], path: &Path) -> Resu
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
-/// Writes `text` to `path` through a temp file in the same directory.
+/// Writes `text` to `path` atomically (the project's temp file + rename).
 pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    tracecode_data::io::atomic_write(path, |mut file| {
+        use std::io::Write;
+        file.write_all(text.as_bytes())?;
+        Ok(())
+    })
 }

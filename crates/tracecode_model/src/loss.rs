@@ -68,7 +68,6 @@ pub fn alignment_uniformity(anchor: &Tensor, positive: &Tensor) -> (f64, f64) {
 mod tests {
     use super::*;
     use crate::model::normalize;
-    use tch::Device;
 
     fn unit(rows: &[[f32; 2]]) -> Tensor {
         let flat: Vec<f32> = rows.iter().flatten().copied().collect();
@@ -98,7 +97,6 @@ mod tests {
             weighted > hard,
             "close negatives weigh more: {weighted} vs {hard}"
         );
-        let _ = Device::Cpu;
     }
 
     #[test]

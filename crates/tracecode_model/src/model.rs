@@ -14,7 +14,7 @@ use tch::nn::{self, Module};
 use tch::{Device, Tensor};
 
 use crate::config::EncoderConfig;
-use crate::encoder::{load_hf_weights, mean_pool, save_scope, Encoder};
+use crate::encoder::{load_hf_weights, load_scope, mean_pool, save_scope, Encoder};
 use crate::features::TraceEncoding;
 use crate::tokenizer::CodeTokenizer;
 use crate::trace_encoder::{TraceBatch, TraceEncoder, TraceEncoderKind};
@@ -196,7 +196,7 @@ impl TraceCodeModel {
         } else {
             None
         };
-        let heads_config = saved.clone().or(heads);
+        let heads_config = saved.or(heads);
         let max_tokens = heads_config
             .as_ref()
             .map_or(512, |h| h.max_code_tokens)
@@ -207,34 +207,29 @@ impl TraceCodeModel {
         let heads = heads_config
             .as_ref()
             .map(|c| Self::build_heads(&vs, encoder_config.hidden_size, c));
-        load_hf_weights(&vs, "", dir, Some(HEADS_SCOPE))?;
-        if saved.is_some() {
-            let path = dir.join("heads.safetensors");
-            let tensors = Tensor::read_safetensors(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let named: std::collections::HashMap<_, _> = tensors.into_iter().collect();
-            tch::no_grad(|| -> Result<()> {
-                for (name, mut var) in vs.variables() {
-                    if let Some(local) = name
-                        .strip_prefix(HEADS_SCOPE)
-                        .and_then(|n| n.strip_prefix('.'))
-                    {
-                        let src = named
-                            .get(local)
-                            .with_context(|| format!("{} lacks `{local}`", path.display()))?;
-                        var.copy_(src);
-                    }
-                }
-                Ok(())
-            })?;
-        }
-        Ok(TraceCodeModel {
+        let model = TraceCodeModel {
             vs,
             encoder,
             heads_config,
             heads,
             tokenizer,
-        })
+        };
+        model.load_weights(dir)?;
+        Ok(model)
+    }
+
+    /// Copies the weights of a model directory written by [`Self::save`] (or
+    /// of a plain HF encoder, when this model has no heads to fill) into this
+    /// model, in place: its variables (and an optimizer holding them) stay valid.
+    pub fn load_weights(&self, dir: &Path) -> Result<()> {
+        load_hf_weights(&self.vs, "", dir, Some(HEADS_SCOPE))?;
+        if dir.join("tracecode.json").exists() {
+            let path = dir.join("heads.safetensors");
+            load_scope(&self.vs, HEADS_SCOPE, &path, None, str::to_string, |_| {
+                false
+            })?;
+        }
+        Ok(())
     }
 
     /// Writes the model directory (atomically per file).

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use tch::{Device, Tensor};
 use tokenizers::decoders::DecoderWrapper;
 use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
@@ -12,9 +12,7 @@ use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::processors::roberta::RobertaProcessing;
 use tokenizers::processors::PostProcessorWrapper;
-use tokenizers::{
-    AddedToken, PaddingParams, PaddingStrategy, Tokenizer, TokenizerImpl, TruncationParams,
-};
+use tokenizers::{AddedToken, Tokenizer, TokenizerImpl, TruncationParams};
 
 /// RoBERTa's special tokens, in id order: `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `<mask>`=4.
 pub const SPECIAL_TOKENS: [&str; 5] = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"];
@@ -82,19 +80,15 @@ impl CodeTokenizer {
             .iter()
             .find_map(|t| inner.token_to_id(t))
             .unwrap_or(0);
-        let pad_token = inner.id_to_token(pad_id).unwrap_or_else(|| "<pad>".into());
+        // Truncation keeps the special tokens; padding is done by `batch`, so
+        // a padding setting from the file would only pad `ids_batch` results.
+        inner.with_padding(None);
         inner
             .with_truncation(Some(TruncationParams {
                 max_length: max_tokens,
                 ..Default::default()
             }))
             .expect("truncation params are valid");
-        inner.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            pad_id,
-            pad_token,
-            ..Default::default()
-        }));
         CodeTokenizer {
             inner,
             pad_id,
@@ -107,35 +101,22 @@ impl CodeTokenizer {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        // Saved without the batch-time padding/truncation so other tools see a plain tokenizer.
+        // Saved without the encoder's truncation so other tools see a plain tokenizer.
         let mut plain = self.inner.clone();
-        plain.with_padding(None);
         plain.with_truncation(None).map_err(|e| anyhow!("{e}"))?;
-        let tmp = path.with_extension("json.tmp");
-        plain
-            .save(&tmp, false)
-            .map_err(|e| anyhow!("writing {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-        Ok(())
+        let json = plain
+            .to_string(false)
+            .map_err(|e| anyhow!("serializing the tokenizer: {e}"))?;
+        crate::io::write_text_atomic(path, &json)
     }
 
     /// Token ids of many texts, tokenized in parallel (same result as [`Self::ids`] on each).
     pub fn ids_batch(&self, texts: &[String]) -> Result<Vec<Vec<i64>>> {
-        let mut plain = self.inner.clone();
-        plain.with_padding(None);
-        let encodings = plain
+        let encodings = self
+            .inner
             .encode_batch(texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
             .map_err(|e| anyhow!("tokenizing: {e}"))?;
-        Ok(encodings
-            .iter()
-            .map(|e| {
-                e.get_ids()
-                    .iter()
-                    .take(self.max_tokens)
-                    .map(|&i| i as i64)
-                    .collect()
-            })
-            .collect())
+        Ok(encodings.iter().map(|e| to_ids(e.get_ids())).collect())
     }
 
     /// Token ids of one text (special tokens added, truncated).
@@ -144,12 +125,7 @@ impl CodeTokenizer {
             .inner
             .encode(text, true)
             .map_err(|e| anyhow!("tokenizing: {e}"))?;
-        Ok(enc
-            .get_ids()
-            .iter()
-            .take(self.max_tokens)
-            .map(|&i| i as i64)
-            .collect())
+        Ok(to_ids(enc.get_ids()))
     }
 
     /// Pads pre-tokenized sequences into `(input_ids, attention_mask)` [B, T].
@@ -169,6 +145,10 @@ impl CodeTokenizer {
             Tensor::from_slice(&mask).view(shape).to_device(device),
         )
     }
+}
+
+fn to_ids(ids: &[u32]) -> Vec<i64> {
+    ids.iter().map(|&i| i as i64).collect()
 }
 
 #[cfg(test)]

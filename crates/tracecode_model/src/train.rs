@@ -161,7 +161,7 @@ impl TrainConfig {
 }
 
 /// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metrics {
     pub step: i64,
     pub split: String,
@@ -200,17 +200,7 @@ impl Metrics {
             step,
             split: split.into(),
             loss,
-            contrastive: None,
-            distill: None,
-            text: None,
-            lr: None,
-            grad_norm: None,
-            tokens_per_s: None,
-            positive_similarity: None,
-            negative_similarity: None,
-            other_similarity: None,
-            alignment: None,
-            uniformity: None,
+            ..Default::default()
         }
     }
 }
@@ -441,14 +431,13 @@ fn validate(model: &TraceCodeModel, data: &PairData, hp: &Hyper, step: i64) -> O
 pub fn build_model(config: &TrainConfig, device: Device) -> Result<TraceCodeModel> {
     let heads = config.model.heads.clone();
     if let Some(init) = &config.data.init {
-        let mut model = TraceCodeModel::load(init, device, Some(heads.clone()))?;
+        let model = TraceCodeModel::load(init, device, Some(heads.clone()))?;
         if model.heads_config.as_ref() != Some(&heads) {
             bail!(
                 "{} already holds TraceCode heads of another configuration",
                 init.display()
             );
         }
-        model.heads_config = Some(heads);
         Ok(model)
     } else {
         let path = config
@@ -489,7 +478,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
     };
     // Initial weights depend on the seed alone.
     tch::manual_seed(hp.seed as i64);
-    let mut model = build_model(config, device)?;
+    let model = build_model(config, device)?;
     let data = PairData::load(
         &config.data.pairs,
         &config.data.variants,
@@ -517,9 +506,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
                 run.checkpoint().display()
             );
         }
-        let loaded = TraceCodeModel::load(&run.checkpoint(), device, None)?;
-        tch::no_grad(|| model.vs.copy(&loaded.vs))?;
-        opt = AdamW::new(&model.vs, hp.weight_decay);
+        model.load_weights(&run.checkpoint())?;
         opt.load(&run.checkpoint().join("optimizer.safetensors"))?;
         start = state.step;
         best = state.best_validation_loss;
@@ -593,8 +580,8 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
             let (out, _, _, _) = tch::autocast(use_bf16, || {
                 forward(&model, &data, &examples, hp, &mut rng, true)
             });
-            (out.loss / accum as f64).backward();
-            loss += out.contrastive / accum as f64;
+            (&out.loss / accum as f64).backward();
+            loss += out.loss.double_value(&[]) / accum as f64;
             contrastive += out.contrastive / accum as f64;
             distill = out
                 .distill
@@ -602,19 +589,20 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
             text = out.text.map(|t| t / accum as f64 + text.unwrap_or(0.0));
             tokens += out.tokens;
         }
-        loss += distill.unwrap_or(0.0) * hp.distill_weight + text.unwrap_or(0.0) * hp.text_weight;
-        let grad_norm = opt.clip_grad_norm(hp.grad_clip);
-        opt.step(lr);
         if !loss.is_finite() {
             bail!("loss became {loss} at step {step}; lower `lr` or check the data");
         }
-        let mut m = Metrics::new(step + 1, "train", loss);
-        m.contrastive = Some(contrastive);
-        m.distill = distill;
-        m.text = text;
-        m.lr = Some(lr);
-        m.grad_norm = Some(grad_norm);
-        m.tokens_per_s = Some(tokens as f64 / started.elapsed().as_secs_f64());
+        let grad_norm = opt.clip_grad_norm(hp.grad_clip);
+        opt.step(lr);
+        let m = Metrics {
+            contrastive: Some(contrastive),
+            distill,
+            text,
+            lr: Some(lr),
+            grad_norm: Some(grad_norm),
+            tokens_per_s: Some(tokens as f64 / started.elapsed().as_secs_f64()),
+            ..Metrics::new(step + 1, "train", loss)
+        };
         bar.set_message(format!("loss {loss:.3} lr {lr:.1e}"));
         emit(m, &mut lines)?;
         let done = step + 1;
