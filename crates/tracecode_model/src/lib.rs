@@ -12,6 +12,8 @@ pub mod io;
 pub mod loss;
 pub mod model;
 pub mod optim;
+pub mod pretrained;
+pub mod summarize;
 pub mod tokenizer;
 pub mod trace_encoder;
 pub mod train;

@@ -4,7 +4,8 @@
 //! A model directory holds `config.json` + `model.safetensors` (the encoder,
 //! HuggingFace layout), `tokenizer.json`, and TraceCode's own
 //! `tracecode.json` + `heads.safetensors`. A directory without
-//! `tracecode.json` is a plain HF encoder used as-is (mean pooling).
+//! `tracecode.json` is a plain HF encoder used as-is, pooled as its
+//! sentence-transformers configuration says (mean pooling without one).
 
 use std::path::Path;
 
@@ -14,8 +15,9 @@ use tch::nn::{self, Module};
 use tch::{Device, Tensor};
 
 use crate::config::EncoderConfig;
-use crate::encoder::{load_hf_weights, load_scope, mean_pool, save_scope, Encoder};
+use crate::encoder::{load_hf_weights, load_scope, save_scope, Encoder, Pooling};
 use crate::features::TraceEncoding;
+use crate::pretrained::SentenceConfig;
 use crate::tokenizer::CodeTokenizer;
 use crate::trace_encoder::{TraceBatch, TraceEncoder, TraceEncoderKind};
 
@@ -50,6 +52,11 @@ pub struct HeadsConfig {
     pub max_runs: usize,
     /// Steps per run (the outcome step included).
     pub max_steps: usize,
+    /// How the encoder's token states are pooled. Unset: as the encoder
+    /// directory's sentence-transformers configuration says (mean without
+    /// one); a saved model records the pooling it was trained with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooling: Option<Pooling>,
 }
 
 impl Default for HeadsConfig {
@@ -65,6 +72,7 @@ impl Default for HeadsConfig {
             max_code_tokens: 256,
             max_runs: 8,
             max_steps: 128,
+            pooling: None,
         }
     }
 }
@@ -113,28 +121,32 @@ pub const HEADS_SCOPE: &str = "tracecode_heads";
 pub struct TraceCodeModel {
     pub vs: nn::VarStore,
     pub encoder: Encoder,
+    /// With `pooling` set to the one in use.
     pub heads_config: Option<HeadsConfig>,
     heads: Option<Heads>,
     pub tokenizer: CodeTokenizer,
+    pub pooling: Pooling,
 }
 
 impl TraceCodeModel {
     /// A freshly initialised model (heads always present).
     pub fn new(
         encoder: &EncoderConfig,
-        heads: HeadsConfig,
+        mut heads: HeadsConfig,
         tokenizer: CodeTokenizer,
         device: Device,
     ) -> Self {
         let vs = nn::VarStore::new(device);
         let enc = Encoder::new(&vs.root(), encoder);
         let h = Self::build_heads(&vs, encoder.hidden_size, &heads);
+        let pooling = *heads.pooling.get_or_insert_default();
         TraceCodeModel {
             vs,
             encoder: enc,
             heads_config: Some(heads),
             heads: Some(h),
             tokenizer,
+            pooling,
         }
     }
 
@@ -182,9 +194,11 @@ impl TraceCodeModel {
 
     /// Loads a model directory. With `heads` given, a plain HF encoder
     /// directory gets freshly initialised heads (continued training from a
-    /// pretrained encoder); otherwise such a directory is used as-is.
+    /// pretrained encoder); otherwise such a directory is used as-is. The
+    /// tokenizer is the directory's (`tokenizer.json` or BERT's `vocab.txt`).
     pub fn load(dir: &Path, device: Device, heads: Option<HeadsConfig>) -> Result<Self> {
         let encoder_config = EncoderConfig::load(dir)?;
+        let sentence = SentenceConfig::load(dir)?;
         let own = dir.join("tracecode.json");
         let saved: Option<HeadsConfig> = if own.exists() {
             let text = std::fs::read_to_string(&own)
@@ -196,12 +210,18 @@ impl TraceCodeModel {
         } else {
             None
         };
-        let heads_config = saved.or(heads);
+        let mut heads_config = saved.or(heads);
+        let pooling = match &mut heads_config {
+            Some(h) => *h.pooling.get_or_insert(sentence.pooling),
+            None => sentence.pooling,
+        };
         let max_tokens = heads_config
             .as_ref()
-            .map_or(512, |h| h.max_code_tokens)
+            .map_or(sentence.max_seq_length.unwrap_or(512), |h| {
+                h.max_code_tokens
+            })
             .min(encoder_config.max_tokens() as usize);
-        let tokenizer = CodeTokenizer::load(&dir.join("tokenizer.json"), max_tokens)?;
+        let tokenizer = CodeTokenizer::load_dir(dir, max_tokens)?;
         let vs = nn::VarStore::new(device);
         let encoder = Encoder::new(&vs.root(), &encoder_config);
         let heads = heads_config
@@ -213,6 +233,7 @@ impl TraceCodeModel {
             heads_config,
             heads,
             tokenizer,
+            pooling,
         };
         model.load_weights(dir)?;
         Ok(model)
@@ -262,11 +283,11 @@ impl TraceCodeModel {
         self.heads.as_ref().is_some_and(|h| h.trace.is_some())
     }
 
-    /// Mean-pooled encoder states of token sequences: [B, H].
+    /// Pooled encoder states of token sequences: [B, H].
     pub fn pooled(&self, seqs: &[&[i64]], train: bool) -> Tensor {
         let (ids, mask) = self.tokenizer.batch(seqs, self.device());
         let hidden = self.encoder.forward(&ids, &mask, train);
-        mean_pool(&hidden, &mask)
+        self.pooling.pool(&hidden, &mask)
     }
 
     /// The code-only embedding of pooled states (unnormalised): the code head,
@@ -358,5 +379,54 @@ mod tests {
         assert!(plain
             .code_embedding(&pooled)
             .allclose(&pooled, 0.0, 0.0, false));
+    }
+
+    #[test]
+    fn sentence_transformers_pooling_is_followed_and_kept_by_continued_training() {
+        let config = EncoderConfig::preset("tiny", 300).unwrap();
+        let model = TraceCodeModel::new(&config, HeadsConfig::default(), tokenizer(), Device::Cpu);
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        model.save(d).unwrap();
+        std::fs::remove_file(d.join("tracecode.json")).unwrap();
+        std::fs::write(
+            d.join("modules.json"),
+            r#"[{"path": "", "type": "sentence_transformers.models.Transformer"},
+                {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]"#,
+        )
+        .unwrap();
+        std::fs::create_dir(d.join("1_Pooling")).unwrap();
+        std::fs::write(
+            d.join("1_Pooling/config.json"),
+            r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
+        )
+        .unwrap();
+        std::fs::write(d.join("sentence_bert_config.json"), r#"{"max_seq_length": 6}"#).unwrap();
+
+        let plain = TraceCodeModel::load(d, Device::Cpu, None).unwrap();
+        assert_eq!(plain.pooling, Pooling::Cls);
+        let text = "def f(x):\n    return x + 1 + 2 + 3";
+        let ids = plain.tokenizer.ids(text).unwrap();
+        assert_eq!(ids.len(), 6, "max_seq_length caps the tokens");
+        let (t_ids, mask) = plain.tokenizer.batch(&[ids.as_slice()], Device::Cpu);
+        let (pooled, first) = tch::no_grad(|| {
+            let hidden = plain.encoder.forward(&t_ids, &mask, false);
+            (plain.pooled(&[ids.as_slice()], false), hidden.select(1, 0))
+        });
+        assert!(pooled.allclose(&first, 0.0, 0.0, false));
+
+        // Heads over it record the pooling, so the trained model keeps it
+        // without the sentence-transformers files.
+        let heads = HeadsConfig {
+            use_traces: false,
+            ..Default::default()
+        };
+        let with_heads = TraceCodeModel::load(d, Device::Cpu, Some(heads)).unwrap();
+        assert_eq!(with_heads.heads_config.as_ref().unwrap().pooling, Some(Pooling::Cls));
+        let out = tempfile::tempdir().unwrap();
+        with_heads.save(out.path()).unwrap();
+        let back = TraceCodeModel::load(out.path(), Device::Cpu, None).unwrap();
+        assert_eq!(back.pooling, Pooling::Cls);
+        assert_eq!(back.tokenizer.max_tokens, 256);
     }
 }

@@ -1,7 +1,8 @@
 //! AdamW with its moments kept as named tensors, so a checkpoint stores the
 //! optimizer exactly (tch's own optimizer hides its state) and a resumed run
-//! continues bit-for-bit; plus warm-up + linear-decay schedule and gradient
-//! clipping.
+//! continues bit-for-bit; plus per-parameter learning-rate scales (a
+//! pretrained encoder moves slower than freshly initialised heads), warm-up +
+//! linear-decay schedule and gradient clipping.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +15,8 @@ pub struct AdamW {
     params: Vec<(String, Tensor)>,
     m: Vec<Tensor>,
     v: Vec<Tensor>,
+    /// Multiplier of the step's learning rate, per parameter.
+    lr_scales: Vec<f64>,
     pub step: i64,
     pub beta1: f64,
     pub beta2: f64,
@@ -42,15 +45,26 @@ impl AdamW {
             .iter()
             .map(|(_, p)| p.zeros_like().set_requires_grad(false))
             .collect();
+        let lr_scales = vec![1.0; params.len()];
         AdamW {
             params,
             m,
             v,
+            lr_scales,
             step: 0,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
             weight_decay,
+        }
+    }
+
+    /// Sets each parameter's learning-rate multiplier from its name (the
+    /// default is 1); the weight decay scales with it, as with torch's
+    /// per-group `lr`.
+    pub fn set_lr_scales(&mut self, scale: impl Fn(&str) -> f64) {
+        for ((name, _), s) in self.params.iter().zip(&mut self.lr_scales) {
+            *s = scale(name);
         }
     }
 
@@ -93,7 +107,8 @@ impl AdamW {
         })
     }
 
-    /// One update at learning rate `lr` (decoupled weight decay).
+    /// One update at learning rate `lr` times each parameter's scale
+    /// (decoupled weight decay).
     pub fn step(&mut self, lr: f64) {
         self.step += 1;
         let t = self.step as i32;
@@ -107,6 +122,10 @@ impl AdamW {
                 }
                 // In place, as torch.optim.AdamW's single-tensor path: no
                 // full-size temporaries beyond grad² and the denominator.
+                let lr = lr * self.lr_scales[i];
+                if lr == 0.0 {
+                    continue;
+                }
                 let m = &mut self.m[i];
                 let v = &mut self.v[i];
                 if self.weight_decay > 0.0 && decays(name) {
@@ -193,6 +212,23 @@ mod tests {
         other.load(&path).unwrap();
         assert_eq!(other.step, 300);
         assert!(other.m[0].allclose(&opt.m[0], 0.0, 0.0, false));
+    }
+
+    #[test]
+    fn lr_scales_set_each_parameters_step_size() {
+        // Adam's first step moves every parameter by lr · sign(grad) (bias-
+        // corrected m / sqrt(v) = g / |g|), so the scales show directly.
+        let vs = nn::VarStore::new(Device::Cpu);
+        let enc = (vs.root() / "encoder").var("w", &[2], nn::Init::Const(5.0));
+        let head = (vs.root() / "head").var("w", &[2], nn::Init::Const(5.0));
+        let mut opt = AdamW::new(&vs, 0.0);
+        opt.set_lr_scales(|name| if name.starts_with("encoder") { 0.1 } else { 1.0 });
+        opt.zero_grad();
+        (enc.square().sum(Kind::Float) + head.square().sum(Kind::Float)).backward();
+        opt.step(0.5);
+        let moved = |t: &Tensor| 5.0 - t.double_value(&[0]);
+        assert!((moved(&enc) - 0.05).abs() < 1e-6, "{}", moved(&enc));
+        assert!((moved(&head) - 0.5).abs() < 1e-6, "{}", moved(&head));
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Byte-level BPE over code and docstrings (HuggingFace `tokenizers`), with
-//! RoBERTa's special tokens at RoBERTa's ids, and batch encoding to tensors.
+//! RoBERTa's special tokens at RoBERTa's ids; the WordPiece tokenizer of
+//! pretrained BERT checkpoints that ship only `vocab.txt`; batch encoding to
+//! tensors.
 
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
 use tch::{Device, Tensor};
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::decoders::DecoderWrapper;
 use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::normalizers::NormalizerWrapper;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::processors::bert::BertProcessing;
 use tokenizers::processors::roberta::RobertaProcessing;
 use tokenizers::processors::PostProcessorWrapper;
 use tokenizers::{AddedToken, Tokenizer, TokenizerImpl, TruncationParams};
@@ -60,6 +68,95 @@ where
     Ok(tokenizer.into())
 }
 
+/// The `tokenizer_config.json` keys of a BERT tokenizer that shape the
+/// WordPiece pipeline, with `transformers`' `BertTokenizer` defaults.
+#[derive(Deserialize)]
+#[serde(default)]
+struct BertTokenizerConfig {
+    do_lower_case: bool,
+    tokenize_chinese_chars: bool,
+    strip_accents: Option<bool>,
+    unk_token: String,
+    sep_token: String,
+    pad_token: String,
+    cls_token: String,
+    mask_token: String,
+}
+
+impl Default for BertTokenizerConfig {
+    fn default() -> Self {
+        BertTokenizerConfig {
+            do_lower_case: true,
+            tokenize_chinese_chars: true,
+            strip_accents: None,
+            unk_token: "[UNK]".into(),
+            sep_token: "[SEP]".into(),
+            pad_token: "[PAD]".into(),
+            cls_token: "[CLS]".into(),
+            mask_token: "[MASK]".into(),
+        }
+    }
+}
+
+/// The WordPiece tokenizer of a BERT checkpoint directory that has
+/// `vocab.txt` but no `tokenizer.json`, built as `transformers` converts a
+/// `BertTokenizer`: BERT normalisation (lowercasing per `do_lower_case` of
+/// `tokenizer_config.json`), BERT pre-tokenization, WordPiece with `##`
+/// continuations, `[CLS] … [SEP]` around each sequence.
+pub fn wordpiece_from_vocab(dir: &Path) -> Result<Tokenizer> {
+    let config_path = dir.join("tokenizer_config.json");
+    let config: BertTokenizerConfig = if config_path.exists() {
+        let text = std::fs::read_to_string(&config_path)
+            .with_context(|| format!("reading {}", config_path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", config_path.display()))?
+    } else {
+        BertTokenizerConfig::default()
+    };
+    let vocab_path = dir.join("vocab.txt");
+    let vocab = WordPiece::read_file(&vocab_path.to_string_lossy())
+        .map_err(|e| anyhow!("reading {}: {e}", vocab_path.display()))?;
+    let id = |token: &str| {
+        vocab
+            .get(token)
+            .copied()
+            .with_context(|| format!("{} lacks the token {token}", vocab_path.display()))
+    };
+    let (cls, sep) = (id(&config.cls_token)?, id(&config.sep_token)?);
+    id(&config.unk_token)?;
+    let specials: Vec<AddedToken> = [
+        &config.pad_token,
+        &config.unk_token,
+        &config.cls_token,
+        &config.sep_token,
+        &config.mask_token,
+    ]
+    .into_iter()
+    .filter(|t| vocab.contains_key(t.as_str()))
+    .map(|t| AddedToken::from(t.clone(), true))
+    .collect();
+    let model = WordPiece::builder()
+        .vocab(vocab)
+        .unk_token(config.unk_token.clone())
+        .build()
+        .map_err(|e| anyhow!("building WordPiece from {}: {e}", vocab_path.display()))?;
+    let mut tokenizer = Tokenizer::new(model);
+    tokenizer
+        .with_normalizer(Some(BertNormalizer::new(
+            true,
+            config.tokenize_chinese_chars,
+            config.strip_accents,
+            config.do_lower_case,
+        )))
+        .with_pre_tokenizer(Some(BertPreTokenizer))
+        .with_post_processor(Some(BertProcessing::new(
+            (config.sep_token, sep),
+            (config.cls_token, cls),
+        )))
+        .with_decoder(Some(WordPieceDecoder::default()));
+    tokenizer.add_special_tokens(&specials);
+    Ok(tokenizer)
+}
+
 /// A loaded `tokenizer.json` with the ids the encoder needs.
 pub struct CodeTokenizer {
     inner: Tokenizer,
@@ -73,6 +170,22 @@ impl CodeTokenizer {
         let inner =
             Tokenizer::from_file(path).map_err(|e| anyhow!("loading {}: {e}", path.display()))?;
         Ok(Self::from_tokenizer(inner, max_tokens))
+    }
+
+    /// The tokenizer of an encoder directory: its `tokenizer.json`, else the
+    /// WordPiece tokenizer of its `vocab.txt` (older BERT checkpoints).
+    pub fn load_dir(dir: &Path, max_tokens: usize) -> Result<Self> {
+        let json = dir.join("tokenizer.json");
+        if json.exists() {
+            Self::load(&json, max_tokens)
+        } else if dir.join("vocab.txt").exists() {
+            Ok(Self::from_tokenizer(wordpiece_from_vocab(dir)?, max_tokens))
+        } else {
+            bail!(
+                "{} has neither tokenizer.json nor vocab.txt",
+                dir.display()
+            )
+        }
     }
 
     pub fn from_tokenizer(mut inner: Tokenizer, max_tokens: usize) -> Self {
@@ -159,6 +272,43 @@ mod tests {
         (0..200)
             .map(|i| format!("def add_{i}(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b * {i}\n"))
             .collect()
+    }
+
+    #[test]
+    fn wordpiece_from_vocab_txt_lowercases_splits_and_wraps_in_cls_sep() {
+        let dir = tempfile::tempdir().unwrap();
+        let vocab = [
+            "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "def", "add", "##er", "(", ")", ":",
+            "return", "a", "+", "b", ",",
+        ];
+        std::fs::write(dir.path().join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
+        let tok = CodeTokenizer::load_dir(dir.path(), 16).unwrap();
+        assert_eq!(tok.pad_id, 0);
+        // "Adder" lowercases to adder = add + ##er; "ü" loses its accent (as
+        // BERT's uncased models do) and "u" has no piece: [UNK].
+        assert_eq!(
+            tok.ids("DEF Adder(a, b): ü").unwrap(),
+            vec![2, 5, 6, 7, 8, 12, 15, 14, 9, 10, 1, 3]
+        );
+        assert_eq!(tok.ids("return a+b").unwrap(), vec![2, 11, 12, 13, 14, 3]);
+        // Truncation keeps [SEP].
+        let short = CodeTokenizer::load_dir(dir.path(), 5).unwrap();
+        assert_eq!(short.ids("return a+b").unwrap(), vec![2, 11, 12, 13, 3]);
+        // Special tokens in the text stay whole; do_lower_case = false keeps case.
+        assert_eq!(tok.ids("[MASK] a").unwrap(), vec![2, 4, 12, 3]);
+        std::fs::write(
+            dir.path().join("tokenizer_config.json"),
+            r#"{"do_lower_case": false}"#,
+        )
+        .unwrap();
+        let cased = CodeTokenizer::load_dir(dir.path(), 16).unwrap();
+        assert_eq!(cased.ids("Return a").unwrap(), vec![2, 1, 12, 3]);
+        // A saved copy is a tokenizer.json that loads to the same ids.
+        let json = dir.path().join("saved/tokenizer.json");
+        std::fs::create_dir_all(json.parent().unwrap()).unwrap();
+        tok.save(&json).unwrap();
+        let back = CodeTokenizer::load_dir(json.parent().unwrap(), 16).unwrap();
+        assert_eq!(back.ids("return a+b").unwrap(), vec![2, 11, 12, 13, 14, 3]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tch::{Device, Kind, Tensor};
 use crate::config::EncoderConfig;
 use crate::data::{Example, PairData};
 use crate::loss::{alignment_uniformity, info_nce};
-use crate::model::{normalize, HeadsConfig, TraceCodeModel};
+use crate::model::{normalize, HeadsConfig, TraceCodeModel, HEADS_SCOPE};
 use crate::optim::{learning_rate, AdamW};
 use crate::tokenizer::CodeTokenizer;
 use crate::trace_encoder::TraceBatch;
@@ -46,7 +46,9 @@ pub struct DataConfig {
     /// `tokenizer.json` for a model trained from scratch (ignored with `init`).
     #[serde(default)]
     pub tokenizer: Option<PathBuf>,
-    /// A HuggingFace encoder directory to continue from (its tokenizer is kept).
+    /// A pretrained encoder to continue from: a HuggingFace or
+    /// sentence-transformers directory, or a known name (`minilm`, see
+    /// [`crate::pretrained`]). Its tokenizer, configuration and pooling are kept.
     #[serde(default)]
     pub init: Option<PathBuf>,
 }
@@ -77,6 +79,11 @@ pub struct Hyper {
     /// Micro-batches per optimizer step.
     pub grad_accum: usize,
     pub lr: f64,
+    /// Peak learning rate of the encoder (same schedule); unset: `lr`. Lower
+    /// than `lr` when continuing from a pretrained encoder, whose weights
+    /// should move less than the freshly initialised heads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoder_lr: Option<f64>,
     pub warmup: i64,
     pub weight_decay: f64,
     pub grad_clip: f64,
@@ -110,6 +117,7 @@ impl Default for Hyper {
             batch_size: 16,
             grad_accum: 1,
             lr: 5e-4,
+            encoder_lr: None,
             warmup: 30,
             weight_decay: 0.01,
             grad_clip: 1.0,
@@ -145,7 +153,11 @@ impl TrainConfig {
         fix(&mut c.data.pairs);
         fix(&mut c.data.variants);
         c.data.tokenizer.as_mut().map(fix);
-        c.data.init.as_mut().map(fix);
+        c.data
+            .init
+            .as_mut()
+            .filter(|p| !crate::pretrained::is_name(p))
+            .map(fix);
         Ok(c)
     }
 
@@ -431,11 +443,18 @@ fn validate(model: &TraceCodeModel, data: &PairData, hp: &Hyper, step: i64) -> O
 pub fn build_model(config: &TrainConfig, device: Device) -> Result<TraceCodeModel> {
     let heads = config.model.heads.clone();
     if let Some(init) = &config.data.init {
-        let model = TraceCodeModel::load(init, device, Some(heads.clone()))?;
-        if model.heads_config.as_ref() != Some(&heads) {
+        let dir = crate::pretrained::resolve(init)?;
+        let model = TraceCodeModel::load(&dir, device, Some(heads.clone()))?;
+        let loaded = model.heads_config.as_ref().expect("heads were given");
+        // An unset pooling takes the directory's: compare the rest.
+        let wanted = HeadsConfig {
+            pooling: heads.pooling.or(loaded.pooling),
+            ..heads
+        };
+        if *loaded != wanted {
             bail!(
                 "{} already holds TraceCode heads of another configuration",
-                init.display()
+                dir.display()
             );
         }
         Ok(model)
@@ -492,6 +511,19 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
         );
     }
     let mut opt = AdamW::new(&model.vs, hp.weight_decay);
+    if let Some(encoder_lr) = hp.encoder_lr {
+        if hp.lr <= 0.0 {
+            bail!("`encoder_lr` needs a positive `lr` (the heads' learning rate)");
+        }
+        let scale = encoder_lr / hp.lr;
+        opt.set_lr_scales(|name| {
+            if name.starts_with(HEADS_SCOPE) {
+                1.0
+            } else {
+                scale
+            }
+        });
+    }
     let mut start = 0;
     let mut best: Option<f64> = None;
     let mut resumed_from = None;
@@ -691,5 +723,24 @@ mod tests {
             "[data]\npairs=\"p\"\nvariants=\"v\"\n[train]\nstepz = 1\n"
         )
         .is_err());
+    }
+
+    #[test]
+    fn init_paths_are_relative_to_the_config_but_names_stay_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.toml");
+        for (init, want) in [
+            ("minilm", PathBuf::from("minilm")),
+            ("encoders/bert", dir.path().join("encoders/bert")),
+        ] {
+            std::fs::write(
+                &path,
+                format!("[data]\npairs = \"p\"\nvariants = \"v\"\ninit = \"{init}\"\n[train]\nlr = 1e-3\nencoder_lr = 1e-4\n"),
+            )
+            .unwrap();
+            let c = TrainConfig::load(&path).unwrap();
+            assert_eq!(c.data.init, Some(want));
+            assert_eq!(c.train.encoder_lr, Some(1e-4));
+        }
     }
 }

@@ -3,8 +3,7 @@
 //! loads in transformers with the same embeddings. Python comes from the
 //! project venv that `scripts/test` sets up (TRACECODE_VENV).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use tch::{nn, Device, Kind, Tensor};
 use tracecode_model::config::EncoderConfig;
@@ -12,25 +11,8 @@ use tracecode_model::encoder::{load_hf_weights, mean_pool, Encoder};
 use tracecode_model::model::{HeadsConfig, TraceCodeModel};
 use tracecode_model::tokenizer::{train_bpe, CodeTokenizer};
 
-fn python() -> PathBuf {
-    let venv = std::env::var("TRACECODE_VENV")
-        .expect("TRACECODE_VENV is not set: run the tests through scripts/test, which sets up the venv with transformers");
-    Path::new(&venv).join("bin/python")
-}
-
 fn helper(args: &[&str]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hf_parity.py");
-    let out = Command::new(python())
-        .arg(script)
-        .args(args)
-        .env("HF_HUB_OFFLINE", "1")
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "hf_parity.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_python("hf_parity.py", args);
 }
 
 fn tensor(v: &serde_json::Value, kind: Kind) -> Tensor {

@@ -23,7 +23,10 @@ use tracecode_model::model::TraceCodeModel;
 /// With `--with-traces FILE` (traces of `tracecode trace`, or `tracecode
 /// variants` rows), rows whose id has a traced record there get the fused
 /// code + trace embedding instead. A model directory without TraceCode heads
-/// (a plain HuggingFace encoder) gives mean-pooled hidden states.
+/// (a plain HuggingFace or sentence-transformers encoder) gives its pooled
+/// hidden states, pooled and truncated as its sentence-transformers files say
+/// (mean pooling without them); `--model minilm` is all-MiniLM-L6-v2 as
+/// installed by scripts/env.sh, the pretrained baseline.
 ///
 /// Example:
 ///
@@ -31,8 +34,9 @@ use tracecode_model::model::TraceCodeModel;
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct EmbedArgs {
-    /// A model directory (`OUT/model` of `tracecode train`, or a HF encoder).
-    #[arg(long)]
+    /// A model directory (`OUT/model` of `tracecode train`, or a HF encoder),
+    /// or a known pretrained encoder by name (`minilm`).
+    #[arg(long, value_name = "DIR|minilm")]
     pub model: PathBuf,
     /// Use the trace branch for rows whose id is traced in this file.
     #[arg(long)]
@@ -56,7 +60,8 @@ struct Out<'a> {
 
 pub fn run(args: &EmbedArgs) -> Result<()> {
     let device = tch::Device::cuda_if_available();
-    let model = TraceCodeModel::load(&args.model, device, None)?;
+    let dir = tracecode_model::pretrained::resolve(&args.model)?;
+    let model = TraceCodeModel::load(&dir, device, None)?;
     let mut rows = Vec::new();
     for (n, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line?;

@@ -1,12 +1,14 @@
 //! One module per subcommand.
 
+pub mod ablate;
 pub mod bench_set;
 pub mod corpus;
 pub mod embed;
+pub mod eval;
 pub mod pairs;
 pub mod pipeline;
-pub mod planned;
 pub mod render;
+pub mod report;
 pub mod tokenizer;
 pub mod trace;
 pub mod train;

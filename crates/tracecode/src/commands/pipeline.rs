@@ -1,31 +1,39 @@
 //! `tracecode pipeline`: the main job — every available stage, end to end, on
 //! a default corpus found on the machine, resumable, ending in a report.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
 use super::bench_set::SplitArg;
+use super::eval::{EvalArgs, Task};
 use super::corpus::{self, CorpusSummary};
-use super::pairs::{PairsSummary, Positives};
-use super::variants::{LabelCounts, VariantsSummary};
+use super::pairs::Positives;
 use crate::runner::SandboxArgs;
 use tracecode_data::{serde_name, ClonePair};
 
-/// Run every available stage on the default corpus and write a report.
+/// Run every stage on the default corpus, end to end, and write the report.
 ///
 /// The default corpus is the local CPython standard library plus MBPP
 /// (`<data>/search/mbpp.jsonl`, when present). Each stage writes its output
-/// under `--out` and is skipped on a rerun when its output exists, so an
-/// interrupted run resumes where it stopped (`--force` redoes everything).
+/// under `--out` and is skipped (or resumed) on a rerun, so an interrupted
+/// run continues where it stopped (`--force` redoes everything):
 ///
-/// Stages available in this version: corpus; trace (the first
-/// `--trace-functions` standalone functions, `--inputs` runs each); variants
-/// (6 rewrites and 4 mutants per traced function, re-traced and labelled);
-/// pairs (`trace` and `static` positives) and the clone benchmark of the test
-/// split. The report lists the rest as pending.
+///   corpus      standalone functions          corpus.parquet
+///   trace       the first --trace-functions   traces.parquet
+///   variants    6 rewrites + 4 mutants each,  variants.parquet
+///               re-traced and labelled
+///   pairs       trace and static positives    pairs-{trace,static}.parquet
+///   clone       held-out clone benchmark      clone-test.jsonl
+///   tokenizer   byte-level BPE                tokenizer.json
+///   train       fused model and static-only   train-fused/, train-static/
+///               baseline (--config)
+///   eval        every task, every encoder     eval/
+///               (lexical, MiniLM when installed, static, code-only, fused)
+///   ablation    trace runs per function at    ablation-runs/
+///               inference (1, 2, 4)
+///   report      HTML + Markdown               report.html, report.md
 ///
 /// Example:
 ///
@@ -56,6 +64,19 @@ pub struct PipelineArgs {
     /// Python interpreter whose stdlib is the default corpus.
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+
+    /// Training configuration of both runs; its data paths are replaced by
+    /// --out's files (default: configs/small.toml of the TraceCode checkout).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// Override the training steps of the config.
+    #[arg(long)]
+    pub train_steps: Option<i64>,
+
+    /// Training steps of the summarization decoder (per encoder).
+    #[arg(long, default_value_t = 600)]
+    pub summarize_steps: i64,
 }
 
 pub fn run(args: &PipelineArgs) -> Result<()> {
@@ -151,142 +172,140 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         seed: 0,
     })?;
 
-    let report = args.out.join("report.md");
-    tracecode_data::io::atomic_write(&report, |mut f| {
-        use std::io::Write;
-        let mut md = render_report(&summary, &trace);
-        md.push_str(&render_variants(&variants, &pairs, &clone));
-        md.push_str("\n## Pending stages\n\ntrain, eval and the HTML report are not yet available in this version.\n");
-        f.write_all(md.as_bytes())?;
-        Ok(())
+    let summaries = serde_json::json!({
+        "corpus": summary,
+        "trace": trace,
+        "variants": variants,
+        "pairs": pairs,
+        "clone": clone_counts(&clone),
+    });
+    super::eval::write_json(&args.out.join(SUMMARIES), &summaries)?;
+
+    let tokenizer = args.out.join("tokenizer.json");
+    if args.force || !tokenizer.exists() {
+        eprintln!("[pipeline] tokenizer: byte-level BPE on the corpus");
+        super::tokenizer::train(&super::tokenizer::TokenizerTrainArgs {
+            corpus: vec![corpus_path.clone()],
+            vocab_size: 8000,
+            min_frequency: 2,
+            output: tokenizer.clone(),
+        })?;
+    }
+    for (run, static_only) in [(FUSED_RUN, false), (STATIC_RUN, true)] {
+        train_run(args, run, static_only, &tokenizer)?;
+    }
+
+    let mut encoders = vec!["lexical=lexical".to_string()];
+    match tracecode_model::pretrained::locate("minilm") {
+        Ok(_) => encoders.push("minilm=minilm".into()),
+        Err(e) => eprintln!("[pipeline] MiniLM baseline skipped: {e:#}"),
+    }
+    let model = |run: &str| args.out.join(run).join("model").display().to_string();
+    encoders.push(format!("static={}", model(STATIC_RUN)));
+    encoders.push(format!("code-only={}", model(FUSED_RUN)));
+    encoders.push(format!("fused={}+traces", model(FUSED_RUN)));
+    let eval_dir = args.out.join("eval");
+    eprintln!("[pipeline] eval: every task for {} encoders", encoders.len());
+    super::eval::run(&eval_args(args, &eval_dir, vec![], &encoders)?)?;
+    // The number-of-inputs axis at inference: runs per function given to the
+    // trace encoder, on the tasks that use traces.
+    let runs_axis: Vec<String> = INPUTS_AXIS
+        .iter()
+        .map(|k| format!("fused-runs{k}={}+traces={k}", model(FUSED_RUN)))
+        .collect();
+    eprintln!("[pipeline] ablation: runs per function at inference {INPUTS_AXIS:?}");
+    super::eval::run(&eval_args(
+        args,
+        &args.out.join("ablation-runs"),
+        vec![Task::Clone, Task::CodeSearch],
+        &runs_axis,
+    )?)?;
+
+    let (html, md) = super::report::run(&super::report::ReportArgs {
+        run: args.out.clone(),
+        output: None,
     })?;
-    println!("report: {}", report.display());
+    println!("report: {}
+        {}", html.display(), md.display());
     Ok(())
 }
 
-fn render_report(corpus: &serde_json::Value, trace: &serde_json::Value) -> String {
-    let n = |k: &str| corpus.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-    let mut md = String::from("# TraceCode run report\n\n## Corpus\n\n");
-    let _ = writeln!(md, "| measure | value |\n|---|---|");
-    for (label, key) in [
-        ("inputs (files and rows)", "inputs"),
-        ("functions kept", "functions"),
-        ("standalone", "standalone"),
-        ("with summary", "with_summary"),
-        ("with example calls", "with_examples"),
-    ] {
-        let _ = writeln!(md, "| {label} | {} |", n(key));
-    }
-    if let Some(d) = corpus.get("duplicates") {
-        let _ = writeln!(
-            md,
-            "| duplicates removed (exact / near) | {} / {} |",
-            d["exact"], d["near"]
-        );
-    }
-    for (title, key, unit) in [
-        ("Errors by reason", "errors", "rows"),
-        ("Skipped inputs by reason", "skipped", "rows"),
-        (
-            "Why functions are not standalone",
-            "non_standalone_reasons",
-            "functions",
-        ),
-    ] {
-        let _ = write!(md, "\n### {title}\n\n| reason | {unit} |\n|---|---|\n");
-        for (reason, count) in corpus
-            .get(key)
-            .and_then(|e| e.as_object())
-            .into_iter()
-            .flatten()
-        {
-            let _ = writeln!(md, "| {reason} | {count} |");
-        }
-    }
-    let functions = trace["functions"].as_u64().unwrap_or(0);
-    let five = trace["with_five_valid_inputs"].as_u64().unwrap_or(0);
-    let _ = write!(
-        md,
-        "\n## Trace\n\n| measure | value |\n|---|---|\n| functions traced | {functions} |\n| with ≥5 valid inputs | {five} ({:.1}%) |\n| mean block coverage (traced) | {:.1}% |\n| mean distinct block paths (traced) | {:.2} |\n",
-        100.0 * five as f64 / functions.max(1) as f64,
-        100.0 * trace["mean_block_coverage"].as_f64().unwrap_or(0.0),
-        trace["mean_distinct_paths"].as_f64().unwrap_or(0.0)
-    );
-    for (title, key) in [
-        ("Functions by status", "functions_by_status"),
-        ("Candidate runs by status", "runs_by_status"),
-    ] {
-        let _ = write!(md, "\n### {title}\n\n| status | count |\n|---|---|\n");
-        for (status, count) in trace[key].as_object().into_iter().flatten() {
-            let _ = writeln!(md, "| {status} | {count} |");
-        }
-    }
-    md
+/// Where the pipeline keeps the data stages' summaries for `tracecode report`.
+pub const SUMMARIES: &str = "summaries.json";
+pub const FUSED_RUN: &str = "train-fused";
+pub const STATIC_RUN: &str = "train-static";
+/// Runs per function given to the trace encoder in the inference ablation.
+const INPUTS_AXIS: [usize; 3] = [1, 2, 4];
+
+fn clone_counts(clone: &[ClonePair]) -> serde_json::Value {
+    let count = |kind: &str| clone.iter().filter(|c| c.kind == kind).count();
+    serde_json::json!({
+        "pairs": clone.len(),
+        "obfuscated_variant": count("obfuscated_variant"),
+        "mutant": count("mutant"),
+        "other_function": count("other_function"),
+    })
 }
 
-fn render_variants(v: &VariantsSummary, pairs: &[PairsSummary], clone: &[ClonePair]) -> String {
-    let mut md = String::from("\n## Variants\n\n");
-    let _ = writeln!(
-        md,
-        "{} functions varied ({} nondeterministic); {} ({:.1}%) have ≥3 trace-equivalent rewrites.\n",
-        v.functions,
-        v.nondeterministic_functions,
-        v.with_three_equivalent_rewrites,
-        100.0 * v.with_three_equivalent_rewrites as f64 / v.functions.max(1) as f64
+/// One training run of the main job (resumes from its checkpoint).
+fn train_run(args: &PipelineArgs, run: &str, static_only: bool, tokenizer: &std::path::Path) -> Result<()> {
+    use tracecode_model::train::{train, TrainConfig, TrainOptions};
+    let mut config = TrainConfig::load(&default_config(args.config.as_deref()))
+        .with_context(|| "the training configuration (set --config, or run from the TraceCode checkout)")?;
+    let positives = if static_only { "static" } else { "trace" };
+    config.data.pairs = args.out.join(format!("pairs-{positives}.parquet"));
+    config.data.variants = args.out.join("variants.parquet");
+    config.data.tokenizer = Some(tokenizer.to_path_buf());
+    config.model.heads.use_traces = !static_only;
+    if let Some(steps) = args.train_steps {
+        config.train.steps = steps;
+    }
+    let out = args.out.join(run);
+    if args.force && out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    eprintln!(
+        "[pipeline] train: {run} ({} positives, {} steps × batch {})",
+        positives, config.train.steps, config.train.batch_size
     );
-    md.push_str("| kind | variants | trace-equivalent | trace-different | undetermined | different % |\n|---|---|---|---|---|---|\n");
-    let mut row = |name: &str, c: &LabelCounts| {
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {} | {} | {} | {:.1}% |",
-            c.total,
-            c.trace_equivalent,
-            c.trace_different,
-            c.undetermined,
-            100.0 * c.different_rate()
-        );
-    };
-    row("**all rewrites** (should be equivalent)", &v.rewrites);
-    for (k, c) in &v.rewrites_by_kind {
-        row(&format!("rewrite: {k}"), c);
-    }
-    row("**all mutants** (should differ)", &v.mutants);
-    for (k, c) in &v.mutants_by_kind {
-        row(&format!("mutant: {k}"), c);
-    }
-    if !v.rewrite_failures.is_empty() {
-        md.push_str(
-            "\nRewrites that were not trace-equivalent (bugs to look at), a few per kind:\n\n",
-        );
-        for (k, cases) in &v.rewrite_failures {
-            for c in cases {
-                let _ = writeln!(md, "- `{k}`: {c}");
-            }
-        }
-    }
-    md.push_str("\n## Pairs\n\n| positives | examples | train / validation / test | mean positives | mean hard negatives |\n|---|---|---|---|---|\n");
-    for p in pairs {
-        let split = |k: &str| p.examples_by_split.get(k).copied().unwrap_or(0);
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} / {} / {} | {:.2} | {:.2} |",
-            p.positives,
-            p.examples,
-            split("train"),
-            split("validation"),
-            split("test"),
-            p.mean_positives,
-            p.mean_negatives
+    let summary = train(
+        &config,
+        &out,
+        &TrainOptions {
+            progress: true,
+            stop_after: None,
+        },
+    )?;
+    if let Some(best) = summary.best_validation {
+        eprintln!(
+            "[pipeline] train: {run} best validation loss {:.4} at step {}",
+            best.loss, best.step
         );
     }
-    let count = |kind: &str| clone.iter().filter(|c| c.kind == kind).count();
-    let _ = writeln!(
-        md,
-        "\n## Clone-detection benchmark (test split)\n\n{} pairs: {} obfuscated trace-equivalent variants (label 1), {} mutants and {} other functions (label 0).",
-        clone.len(),
-        count("obfuscated_variant"),
-        count("mutant"),
-        count("other_function")
-    );
-    md
+    Ok(())
+}
+
+fn eval_args(args: &PipelineArgs, output: &std::path::Path, tasks: Vec<Task>, encoders: &[String]) -> Result<EvalArgs> {
+    Ok(EvalArgs {
+        tasks,
+        encoders: encoders.iter().map(|e| e.parse()).collect::<Result<_>>()?,
+        output: output.to_path_buf(),
+        run: args.out.clone(),
+        data: args.data.clone(),
+        summarize_steps: args.summarize_steps,
+        force: args.force,
+        ..EvalArgs::defaults()
+    })
+}
+
+/// The training configuration: `explicit`, else configs/small.toml of the
+/// checkout (TRACECODE_ROOT, set by scripts/env.sh), else of the current directory.
+pub fn default_config(explicit: Option<&std::path::Path>) -> PathBuf {
+    match explicit {
+        Some(p) => p.to_path_buf(),
+        None => std::env::var_os("TRACECODE_ROOT")
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+            .join("configs")
+            .join("small.toml"),
+    }
 }

@@ -48,7 +48,7 @@ impl TokenizerCommand {
     }
 }
 
-fn train(args: &TokenizerTrainArgs) -> Result<()> {
+pub fn train(args: &TokenizerTrainArgs) -> Result<()> {
     let mut texts = Vec::new();
     for path in &args.corpus {
         let rows: Vec<FunctionRecord> = read_rows(path)?;

@@ -14,7 +14,7 @@ use tracecode_model::train::{train, TrainConfig, TrainOptions};
 /// it exists, reproducing the uninterrupted run exactly. OUT receives:
 ///
 ///   model/          the checkpoint with the best validation loss: config.json +
-///                   model.safetensors (HuggingFace RoBERTa layout), tokenizer.json,
+///                   model.safetensors (HuggingFace RoBERTa / BERT layout), tokenizer.json,
 ///                   tracecode.json + heads.safetensors (trace encoder, fusion, heads)
 ///   checkpoint/     the latest step, with optimizer state (for resuming)
 ///   metrics.jsonl   one line per step (loss per objective, lr, grad norm, tokens/s)
@@ -24,10 +24,19 @@ use tracecode_model::train::{train, TrainConfig, TrainOptions};
 /// The static-only baseline is the same command with `use_traces = false` and
 /// pairs made with `tracecode pairs --positives static`.
 ///
+/// With `--init` (or `[data] init`) training continues from a pretrained
+/// encoder instead of a fresh one: a HuggingFace / sentence-transformers
+/// directory (BERT or RoBERTa), or `minilm` for all-MiniLM-L6-v2 as installed
+/// by scripts/env.sh. Its tokenizer, configuration and pooling are kept; the
+/// trace branch and heads are new. configs/minilm.toml is set up for it.
+///
 /// Examples:
 ///
 ///   tracecode train --config configs/small.toml -o out/train-fused
 ///   tracecode train --config configs/small.toml -o out/train-static --static-only \
+///       --pairs out/pairs-static.parquet
+///   tracecode train --config configs/minilm.toml -o out/minilm-fused
+///   tracecode train --config configs/minilm.toml -o out/minilm-static --static-only \
 ///       --pairs out/pairs-static.parquet
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
@@ -53,6 +62,10 @@ pub struct TrainArgs {
     /// Override `[model] preset` (tiny, small, base).
     #[arg(long)]
     pub preset: Option<String>,
+    /// Override `[data] init`: continue from this pretrained encoder directory,
+    /// or from a known one by name (`minilm`).
+    #[arg(long, value_name = "DIR|minilm")]
+    pub init: Option<PathBuf>,
     /// Stop after this step (a checkpoint is written); the same command without it continues.
     #[arg(long)]
     pub stop_after: Option<i64>,
@@ -72,6 +85,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(p) = &args.preset {
         config.model.preset = p.clone();
     }
+    if let Some(p) = &args.init {
+        config.data.init = Some(p.clone());
+    }
     if args.static_only {
         config.model.heads.use_traces = false;
     }
@@ -80,9 +96,12 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     } else {
         "static-only"
     };
+    let encoder = match &config.data.init {
+        Some(init) => format!("from {}", init.display()),
+        None => format!("preset {}", config.model.preset),
+    };
     eprintln!(
-        "train: {kind} model, preset {}, {} steps × batch {}, device {:?}",
-        config.model.preset,
+        "train: {kind} model, {encoder}, {} steps × batch {}, device {:?}",
         config.train.steps,
         config.train.batch_size,
         config.device()?

@@ -1,0 +1,188 @@
+//! `tracecode ablate`: retrain the fused model with one factor changed at a
+//! time and evaluate every setting the same way.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use tracecode_model::features::TraceEncoding;
+use tracecode_model::train::{train, TrainConfig, TrainOptions};
+
+use super::eval::{EvalArgs, Task};
+use super::pairs::Positives;
+
+/// Run the ablation grid: each setting changes one factor of the base
+/// configuration, is trained from scratch with the same steps and seed, and
+/// is evaluated on the same tasks.
+///
+/// Axes (default: all):
+///
+///   positives  which variants are positives: trace (trace-equivalent
+///              variants; the base), static (every rewrite, unchecked),
+///              both (rewrites that are also trace-equivalent)
+///   inputs     traced runs (inputs) per function the trace encoder sees in
+///              training and at inference: 1, 3, 5, 10 (capped by the runs
+///              the trace stage kept)
+///   encoding   trace steps as CFG blocks + structure (the base) or the raw
+///              line sequence
+///
+/// Settings train in OUT/SETTING (resuming from their checkpoints) and are
+/// evaluated into OUT/SETTING/TASK.json; OUT/results.json gathers them
+/// for `tracecode report`. A rerun skips finished work.
+///
+/// Example:
+///
+///   tracecode ablate --run out -o out/ablate --axis encoding --steps 150
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct AblateArgs {
+    /// Pipeline output directory holding variants, pairs, tokenizer, corpus and traces.
+    #[arg(long, default_value = "out")]
+    pub run: PathBuf,
+
+    /// Output directory of the grid.
+    #[arg(short, long, default_value = "out/ablate")]
+    pub output: PathBuf,
+
+    /// Axes to run (repeatable; default: all).
+    #[arg(long = "axis", value_enum)]
+    pub axes: Vec<Axis>,
+
+    /// Base training configuration (default: configs/small.toml of the checkout).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// Override the training steps of every setting.
+    #[arg(long)]
+    pub steps: Option<i64>,
+
+    /// Tasks to evaluate (default: clone and code-search, the tasks traces reach).
+    #[arg(long = "task", value_enum)]
+    pub tasks: Vec<Task>,
+
+    /// Shared data directory (MBPP, SVEN) for the tasks that need it.
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Axis {
+    Positives,
+    Inputs,
+    Encoding,
+}
+
+/// One trained setting: its name and how it departs from the base config.
+struct Setting {
+    name: String,
+    positives: Positives,
+    max_runs: Option<usize>,
+    encoding: Option<TraceEncoding>,
+}
+
+fn settings(axes: &[Axis]) -> Vec<Setting> {
+    let base = |name: &str| Setting {
+        name: name.into(),
+        positives: Positives::Trace,
+        max_runs: None,
+        encoding: None,
+    };
+    let mut out = vec![base("base")];
+    for axis in axes {
+        match axis {
+            Axis::Positives => {
+                for (name, p) in [("positives-static", Positives::Static), ("positives-both", Positives::Both)] {
+                    out.push(Setting { positives: p, ..base(name) });
+                }
+            }
+            Axis::Inputs => {
+                for k in [1, 3, 5, 10] {
+                    out.push(Setting {
+                        max_runs: Some(k),
+                        ..base(&format!("inputs-{k}"))
+                    });
+                }
+            }
+            Axis::Encoding => out.push(Setting {
+                encoding: Some(TraceEncoding::Raw),
+                ..base("encoding-raw")
+            }),
+        }
+    }
+    out
+}
+
+/// The pairs file for `positives`, made from the run's variants when missing.
+fn pairs_file(run: &Path, positives: Positives) -> Result<PathBuf> {
+    let path = run.join(format!("pairs-{}.parquet", tracecode_data::serde_name(&positives)));
+    if !path.exists() {
+        super::pairs::run(&super::pairs::PairsArgs {
+            variants: run.join("variants.parquet"),
+            output: path.clone(),
+            positives,
+            corpus: Some(run.join("corpus.parquet")),
+            split: "0.8,0.1".into(),
+            seed: 0,
+            max_per_example: 8,
+        })?;
+    }
+    Ok(path)
+}
+
+pub fn run(args: &AblateArgs) -> Result<()> {
+    let axes = if args.axes.is_empty() {
+        vec![Axis::Positives, Axis::Inputs, Axis::Encoding]
+    } else {
+        args.axes.clone()
+    };
+    let config_path = super::pipeline::default_config(args.config.as_deref());
+    let base = TrainConfig::load(&config_path)?;
+    let tokenizer = args.run.join("tokenizer.json");
+    if !tokenizer.exists() {
+        bail!("{} not found: run the pipeline (or `tracecode tokenizer train`) first", tokenizer.display());
+    }
+    let settings = settings(&axes);
+    let mut encoders = Vec::new();
+    for (i, s) in settings.iter().enumerate() {
+        let mut config = base.clone();
+        config.data.pairs = pairs_file(&args.run, s.positives)?;
+        config.data.variants = args.run.join("variants.parquet");
+        config.data.tokenizer = Some(tokenizer.clone());
+        config.data.init = None;
+        config.model.heads.use_traces = true;
+        if let Some(k) = s.max_runs {
+            config.model.heads.max_runs = k;
+        }
+        if let Some(e) = s.encoding {
+            config.model.heads.trace_encoding = e;
+        }
+        if let Some(steps) = args.steps {
+            config.train.steps = steps;
+        }
+        eprintln!(
+            "[ablate] setting {}/{}: {} ({} steps)",
+            i + 1,
+            settings.len(),
+            s.name,
+            config.train.steps
+        );
+        let out = args.output.join(&s.name);
+        train(&config, &out, &TrainOptions { progress: true, stop_after: None })
+            .with_context(|| format!("training setting {}", s.name))?;
+        encoders.push(format!("{}={}+traces", s.name, out.join("model").display()).parse()?);
+    }
+    let tasks = if args.tasks.is_empty() {
+        vec![Task::Clone, Task::CodeSearch]
+    } else {
+        args.tasks.clone()
+    };
+    super::eval::run(&EvalArgs {
+        tasks,
+        encoders,
+        output: args.output.clone(),
+        run: args.run.clone(),
+        data: args.data.clone(),
+        ..EvalArgs::defaults()
+    })?;
+    Ok(())
+}

@@ -1,0 +1,432 @@
+//! `tracecode eval`: the evaluation tasks, run for every encoder named on the
+//! command line, with one resumable result file per (encoder, task).
+
+mod clone;
+mod code_search;
+pub mod encoder;
+mod nl_search;
+mod summarize;
+mod vuln;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use tracecode_data::Split;
+
+use super::pairs::{parse_split, split_of};
+use encoder::{Encoder, EncoderSpec};
+
+/// Evaluate encoders on the downstream tasks.
+///
+/// Tasks (default: all), each a score per encoder:
+///
+///   clone        adversarial clone detection on `bench-set clone` pairs: AUROC
+///                (± DeLong standard error) of the cosine similarity
+///   code-search  code-to-code search: MAP@R over groups of trace-equivalent
+///                variants of held-out functions
+///   nl-search    natural language to code: MRR of MBPP task texts (held-out
+///                functions) against every MBPP solution
+///   vuln         vulnerability detection: logistic-regression probe on frozen
+///                embeddings of SVEN functions (vulnerable vs fixed), macro-F1
+///                on SVEN's validation split, mean ± std over seeds
+///   summarize    a small transformer decoder trained on each frozen encoder to
+///                write docstring summaries; smoothed BLEU-4 and ROUGE-L on
+///                held-out functions
+///
+/// Encoders are `--encoder NAME=SPEC`: SPEC `lexical` (TF-IDF / BM25 on
+/// identifier-split tokens; a nearest-neighbour summary for `summarize`),
+/// `minilm` (the installed all-MiniLM-L6-v2 as-is), a model directory
+/// (`OUT/model` of `tracecode train`, or any HF BERT/RoBERTa encoder), and a
+/// model directory with `+traces` (functions with an execution trace get the
+/// fused code + trace embedding; `+traces=K` keeps K runs per function).
+///
+/// Held-out functions are the `test` split of `tracecode pairs` (same
+/// `--split` and `--seed`), so no evaluated function was trained on; models
+/// are selected on validation data by `tracecode train`, never here.
+///
+/// Each (encoder, task) result is written to OUT/ENCODER/TASK.json as soon
+/// as it is done, and skipped on a rerun (`--force` recomputes);
+/// OUT/results.json gathers them all.
+///
+/// Example:
+///
+///   tracecode eval --run out -o out/eval \
+///       --encoder lexical=lexical --encoder minilm=minilm \
+///       --encoder static=out/train-static/model \
+///       --encoder code-only=out/train-fused/model \
+///       --encoder fused=out/train-fused/model+traces
+#[derive(Args, Debug, Clone)]
+#[command(verbatim_doc_comment)]
+pub struct EvalArgs {
+    /// Tasks to run (default: all).
+    #[arg(value_enum)]
+    pub tasks: Vec<Task>,
+
+    /// Encoders to evaluate, `NAME=SPEC` (repeatable; see above).
+    #[arg(long = "encoder", required = true)]
+    pub encoders: Vec<EncoderSpec>,
+
+    /// Output directory for the per-task results.
+    #[arg(short, long, default_value = "eval")]
+    pub output: PathBuf,
+
+    /// Pipeline output directory: the default location of corpus.parquet,
+    /// traces.parquet, variants.parquet and clone-test.jsonl.
+    #[arg(long, default_value = "out")]
+    pub run: PathBuf,
+
+    /// Shared data directory (`search/mbpp.jsonl`, `vuln/sven_python_vuln_fix_pairs.jsonl`).
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+
+    /// Clone pairs (default RUN/clone-test.jsonl).
+    #[arg(long)]
+    pub clone_pairs: Option<PathBuf>,
+
+    /// Train and validation fractions of the function split, as given to `tracecode pairs`.
+    #[arg(long, default_value = "0.8,0.1")]
+    pub split: String,
+
+    /// Seed of the function split, as given to `tracecode pairs`.
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+
+    /// Seeds for tasks that train something on top of the encoder (vuln probe, summarizer).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    pub seeds: Vec<u64>,
+
+    /// Most groups of equivalent functions for code search.
+    #[arg(long, default_value_t = 300)]
+    pub search_groups: usize,
+
+    /// Most training / test examples for summarization.
+    #[arg(long, default_value_t = 2000)]
+    pub summarize_train: usize,
+    #[arg(long, default_value_t = 300)]
+    pub summarize_test: usize,
+
+    /// Training steps of the summarization decoder.
+    #[arg(long, default_value_t = 600)]
+    pub summarize_steps: i64,
+
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+
+    /// Recompute results that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl EvalArgs {
+    /// The command line's defaults, for stages that run evaluation
+    /// themselves (set `encoders`, `output`, `run` and `data`).
+    pub fn defaults() -> Self {
+        EvalArgs {
+            tasks: vec![],
+            encoders: vec![],
+            output: PathBuf::from("eval"),
+            run: PathBuf::from("out"),
+            data: PathBuf::from("../shared/data"),
+            clone_pairs: None,
+            split: "0.8,0.1".into(),
+            split_seed: 0,
+            seeds: vec![0, 1, 2],
+            search_groups: 300,
+            summarize_train: 2000,
+            summarize_test: 300,
+            summarize_steps: 600,
+            batch_size: 32,
+            force: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    Clone,
+    CodeSearch,
+    NlSearch,
+    Vuln,
+    Summarize,
+}
+
+impl Task {
+    pub const ALL: [Task; 5] = [
+        Task::Clone,
+        Task::CodeSearch,
+        Task::NlSearch,
+        Task::Vuln,
+        Task::Summarize,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Clone => "clone",
+            Task::CodeSearch => "code-search",
+            Task::NlSearch => "nl-search",
+            Task::Vuln => "vuln",
+            Task::Summarize => "summarize",
+        }
+    }
+}
+
+/// One score with its spread: `std` over seeds or `se` (standard error).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Score {
+    pub value: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se: Option<f64>,
+}
+
+impl Score {
+    pub fn plain(value: f64) -> Self {
+        Score {
+            value,
+            std: None,
+            se: None,
+        }
+    }
+
+    pub fn spread(&self) -> Option<f64> {
+        self.std.or(self.se)
+    }
+}
+
+/// The result of one task for one encoder (OUT/ENCODER/TASK.json).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub task: Task,
+    pub encoder: String,
+    /// The encoder's SPEC as given.
+    pub spec: String,
+    /// Headline metric first.
+    pub scores: BTreeMap<String, Score>,
+    /// The name of the headline metric in `scores`.
+    pub headline: String,
+    /// Evaluated items (pairs, queries, test examples).
+    pub n: usize,
+    /// How the task was run for this encoder (e.g. "no traces for this task").
+    pub notes: Vec<String>,
+    /// Task-specific material for the report (score lists, points to plot).
+    #[serde(default)]
+    pub extra: serde_json::Value,
+    pub seconds: f64,
+}
+
+/// Everything a task needs besides the encoder.
+pub struct TaskContext<'a> {
+    pub args: &'a EvalArgs,
+    pub fractions: (f64, f64),
+}
+
+impl TaskContext<'_> {
+    pub fn split_of(&self, function_id: &str) -> Split {
+        split_of(
+            function_id,
+            self.args.split_seed,
+            self.fractions.0,
+            self.fractions.1,
+        )
+    }
+
+    pub fn corpus(&self) -> PathBuf {
+        self.args.run.join("corpus.parquet")
+    }
+    pub fn traces(&self) -> PathBuf {
+        self.args.run.join("traces.parquet")
+    }
+    pub fn variants(&self) -> PathBuf {
+        self.args.run.join("variants.parquet")
+    }
+    pub fn mbpp(&self) -> PathBuf {
+        self.args.data.join("search").join("mbpp.jsonl")
+    }
+    pub fn sven(&self) -> PathBuf {
+        self.args
+            .data
+            .join("vuln")
+            .join("sven_python_vuln_fix_pairs.jsonl")
+    }
+}
+
+/// A task's output before timing and naming are added.
+pub struct Outcome {
+    pub scores: Vec<(&'static str, Score)>,
+    pub n: usize,
+    pub notes: Vec<String>,
+    pub extra: serde_json::Value,
+}
+
+fn run_task(task: Task, ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
+    match task {
+        Task::Clone => clone::run(ctx, encoder),
+        Task::CodeSearch => code_search::run(ctx, encoder),
+        Task::NlSearch => nl_search::run(ctx, encoder),
+        Task::Vuln => vuln::run(ctx, encoder),
+        Task::Summarize => summarize::run(ctx, encoder),
+    }
+}
+
+fn spec_text(spec: &EncoderSpec) -> String {
+    match &spec.kind {
+        encoder::EncoderKind::Lexical => "lexical".into(),
+        encoder::EncoderKind::Model { dir, traces } => match traces {
+            None => dir.display().to_string(),
+            Some(usize::MAX) => format!("{}+traces", dir.display()),
+            Some(k) => format!("{}+traces={k}", dir.display()),
+        },
+    }
+}
+
+pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
+    let tasks: Vec<Task> = if args.tasks.is_empty() {
+        Task::ALL.to_vec()
+    } else {
+        args.tasks.clone()
+    };
+    let mut names = std::collections::HashSet::new();
+    for e in &args.encoders {
+        if !names.insert(&e.name) {
+            bail!("encoder name {} is given twice", e.name);
+        }
+    }
+    let ctx = TaskContext {
+        args,
+        fractions: parse_split(&args.split)?,
+    };
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    let mut results = Vec::new();
+    for spec in &args.encoders {
+        let dir = args.output.join(&spec.name);
+        let pending: Vec<Task> = tasks
+            .iter()
+            .copied()
+            .filter(|t| args.force || !result_path(&dir, *t).exists())
+            .collect();
+        let encoder = if pending.is_empty() {
+            None
+        } else {
+            eprintln!("[eval] encoder {}: {}", spec.name, spec_text(spec));
+            Some(Encoder::load(spec, args.batch_size)?)
+        };
+        std::fs::create_dir_all(&dir)?;
+        for &task in &tasks {
+            let path = result_path(&dir, task);
+            if !pending.contains(&task) {
+                let r: TaskResult = serde_json::from_str(&std::fs::read_to_string(&path)?)
+                    .with_context(|| format!("reading {} (delete it to recompute)", path.display()))?;
+                results.push(r);
+                continue;
+            }
+            let encoder = encoder.as_ref().expect("loaded when a task is pending");
+            eprintln!("[eval] {} / {}", spec.name, task.name());
+            let start = Instant::now();
+            let outcome = run_task(task, &ctx, encoder)
+                .with_context(|| format!("task {} for encoder {}", task.name(), spec.name))?;
+            let headline = outcome
+                .scores
+                .first()
+                .map(|(k, _)| k.to_string())
+                .context("a task reports at least one score")?;
+            let result = TaskResult {
+                task,
+                encoder: spec.name.clone(),
+                spec: spec_text(spec),
+                headline,
+                scores: outcome
+                    .scores
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                n: outcome.n,
+                notes: outcome.notes,
+                extra: outcome.extra,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            let s = &result.scores[&result.headline];
+            eprintln!(
+                "[eval] {} / {}: {} {:.4}{} (n = {}, {:.0} s)",
+                spec.name,
+                task.name(),
+                result.headline,
+                s.value,
+                s.spread().map_or(String::new(), |d| format!(" ± {d:.4}")),
+                result.n,
+                result.seconds
+            );
+            write_json(&path, &result)?;
+            results.push(result);
+        }
+    }
+    write_json(&args.output.join("results.json"), &results)?;
+    print_table(&tasks, &results);
+    Ok(results)
+}
+
+fn result_path(dir: &Path, task: Task) -> PathBuf {
+    dir.join(format!("{}.json", task.name()))
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    tracecode_data::io::atomic_write(path, |mut f| {
+        use std::io::Write;
+        f.write_all(text.as_bytes())?;
+        Ok(())
+    })
+}
+
+/// Reads OUT/results.json of an earlier `tracecode eval`.
+pub fn read_results(dir: &Path) -> Result<Vec<TaskResult>> {
+    let path = dir.join("results.json");
+    serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Encoders as rows, tasks' headline metrics as columns.
+fn print_table(tasks: &[Task], results: &[TaskResult]) {
+    let mut encoders: Vec<&str> = Vec::new();
+    for r in results {
+        if !encoders.contains(&r.encoder.as_str()) {
+            encoders.push(&r.encoder);
+        }
+    }
+    let width = encoders.iter().map(|e| e.len()).max().unwrap_or(7).max(7);
+    let mut header = format!("{:<width$}", "encoder");
+    for t in tasks {
+        let metric = results
+            .iter()
+            .find(|r| r.task == *t)
+            .map_or("", |r| r.headline.as_str());
+        header += &format!("  {:>22}", format!("{} {}", t.name(), metric));
+    }
+    println!("{header}");
+    for e in encoders {
+        let mut line = format!("{e:<width$}");
+        for t in tasks {
+            let cell = results
+                .iter()
+                .find(|r| r.task == *t && r.encoder == e)
+                .map_or("-".to_string(), |r| {
+                    let s = &r.scores[&r.headline];
+                    match s.spread() {
+                        Some(d) => format!("{:.3} ± {:.3}", s.value, d),
+                        None => format!("{:.3}", s.value),
+                    }
+                });
+            line += &format!("  {cell:>22}");
+        }
+        println!("{line}");
+    }
+}
