@@ -1,6 +1,7 @@
 //! End-to-end test of the learner on real MBPP functions: corpus → trace →
 //! variants → pairs → tokenizer → train (fused and static-only) → exact
-//! resume → embed, through the built binary.
+//! resume → embed, and continued training from a pretrained BERT directory
+//! (`--init`), through the built binary.
 
 mod common;
 
@@ -16,6 +17,82 @@ fn metrics(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// A tiny random BERT encoder directory as a sentence-transformers checkpoint
+/// ships it: `config.json` + `model.safetensors` under BertModel names, only
+/// `vocab.txt` for the tokenizer (WordPiece over single characters and a few
+/// keywords, enough for any ASCII code), and CLS pooling in `1_Pooling`.
+fn tiny_bert(dir: &Path) {
+    use tracecode_model::config::EncoderConfig;
+    std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
+    let mut vocab: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .iter()
+        .chain(&["def", "return", "for", "in", "if", "else", "while"])
+        .map(|t| t.to_string())
+        .collect();
+    for c in (b'!'..=b'~').map(char::from).filter(|c| !c.is_ascii_uppercase()) {
+        vocab.push(c.to_string());
+        if c.is_ascii_alphanumeric() || c == '_' {
+            vocab.push(format!("##{c}"));
+        }
+    }
+    std::fs::write(dir.join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
+    let mut config = EncoderConfig::preset("tiny", vocab.len() as i64).unwrap();
+    config.model_type = "bert".into();
+    config.architectures = vec!["BertModel".into()];
+    config.type_vocab_size = 2;
+    config.pad_token_id = 0;
+    config.max_position_embeddings = 128;
+    config.hidden_size = 32;
+    config.intermediate_size = 64;
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    tracecode_model::encoder::Encoder::new(&vs.root(), &config);
+    tracecode_model::encoder::save_scope(&vs, "", &dir.join("model.safetensors"), None).unwrap();
+    std::fs::write(dir.join("config.json"), config.to_hf_json().to_string()).unwrap();
+    std::fs::write(
+        dir.join("modules.json"),
+        r#"[{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("1_Pooling/config.json"),
+        r#"{"word_embedding_dimension": 32, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
+    )
+    .unwrap();
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Runs `tracecode embed --model MODEL` on `input`; returns its rows.
+fn embed(model: &str, extra: &[String], input: &str, cwd: &Path) -> (Vec<serde_json::Value>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracecode"))
+        .args(["embed", "--model", model])
+        .args(extra)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let rows = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (rows, stderr)
 }
 
 /// The parts of a metrics line that must be reproduced exactly (not timings).
@@ -178,11 +255,47 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         ],
         d,
     );
-    let heads: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(d.join("static/model/tracecode.json")).unwrap(),
-    )
-    .unwrap();
+    let heads = json(&d.join("static/model/tracecode.json"));
     assert_eq!(heads["use_traces"], false);
+
+    // Continued training from a pretrained BERT directory, fused and static:
+    // its WordPiece tokenizer (built from vocab.txt), BERT config and CLS
+    // pooling carry over into a model that reloads with fresh TraceCode heads.
+    tiny_bert(&d.join("bert"));
+    for (out, extra) in [
+        ("init-fused", vec![]),
+        (
+            "init-static",
+            vec!["--static-only".to_string(), "--pairs".into(), p("pairs-static.parquet")],
+        ),
+    ] {
+        let mut args: Vec<String> = ["train", "--config", &p("run.toml"), "-o", &p(out)]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(["--init".into(), p("bert"), "--steps".into(), "2".into()]);
+        args.extend(extra);
+        let run = tracecode(&args.iter().map(String::as_str).collect::<Vec<_>>(), d);
+        assert!(String::from_utf8_lossy(&run.stderr).contains("from "));
+        let model = d.join(out).join("model");
+        assert_eq!(json(&model.join("config.json"))["model_type"], "bert");
+        assert_eq!(json(&model.join("tokenizer.json"))["model"]["type"], "WordPiece");
+        let heads = json(&model.join("tracecode.json"));
+        assert_eq!(heads["pooling"], "cls");
+        assert_eq!(heads["use_traces"], out == "init-fused");
+        let train_steps = metrics(&d.join(out).join("metrics.jsonl"))
+            .iter()
+            .filter(|m| m["split"] == "train" && m["loss"].is_f64())
+            .count();
+        assert_eq!(train_steps, 2);
+        let (rows, _) = embed(
+            model.to_str().unwrap(),
+            &[],
+            "{\"id\": \"q\", \"text\": \"def f(x): return x + 1\"}\n",
+            d,
+        );
+        assert_eq!(rows[0]["embedding"].as_array().unwrap().len(), 32);
+    }
 
     // Embedding: code and text, with and without traces; unit vectors in input order.
     let variants: Vec<tracecode_data::VariantRecord> =
@@ -197,32 +310,7 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         vec![],
         vec!["--with-traces".to_string(), p("variants.parquet")],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracecode"))
-            .args(["embed", "--model", &p("full/model")])
-            .args(&extra)
-            .current_dir(d)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let (rows, stderr) = embed(&p("full/model"), &extra, &input, d);
         assert_eq!(rows.len(), 6);
         assert_eq!(rows[5]["id"], "query");
         for r in &rows {
@@ -237,7 +325,70 @@ fn mbpp_training_resumes_exactly_and_embeds() {
             assert!((norm - 1.0).abs() < 1e-4, "{norm}");
         }
         if !extra.is_empty() {
-            assert!(String::from_utf8_lossy(&out.stderr).contains("5 of 6 rows have traces"));
+            assert!(stderr.contains("5 of 6 rows have traces"));
         }
     }
+
+    // Evaluation: every task for the lexical baseline and the fused model.
+    // The split gives most of these 40 functions to `test` so every task has
+    // held-out items; the scores only need to be well-formed here.
+    tracecode(
+        &[
+            "bench-set", "clone", &p("variants.parquet"), "--fractions", "0.1,0.1",
+            "-o", &p("clone-test.jsonl"),
+        ],
+        d,
+    );
+    let (eval_dir, data) = (p("eval"), common::shared_data());
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "eval", "--run", d.to_str().unwrap(), "-o", &eval_dir,
+            "--data", data.to_str().unwrap(),
+            "--split", "0.1,0.1", "--seeds", "0,1", "--summarize-steps", "6",
+            "--encoder", "bm25=lexical",
+        ];
+        args.extend_from_slice(extra);
+        tracecode(&args, d)
+    };
+    let fused = format!("fused={}+traces", p("full/model"));
+    eval(&["--encoder", &fused]);
+    let results: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(d.join("eval/results.json")).unwrap()).unwrap();
+    assert_eq!(results.len(), 10, "5 tasks × 2 encoders");
+    for r in &results {
+        let v = r["scores"][r["headline"].as_str().unwrap()]["value"].as_f64().unwrap();
+        let top = if r["task"] == "summarize" { 100.0 } else { 1.0 };
+        assert!((0.0..=top).contains(&v), "{r}");
+        assert!(r["n"].as_u64().unwrap() > 0, "{r}");
+    }
+    let clone = results.iter().find(|r| r["task"] == "clone" && r["encoder"] == "fused").unwrap();
+    assert!(clone["scores"]["auroc"]["se"].is_f64());
+    assert!(clone["notes"][0].as_str().unwrap().contains("embedded with their trace"), "{clone}");
+    let vuln = results.iter().find(|r| r["task"] == "vuln" && r["encoder"] == "bm25").unwrap();
+    assert!(vuln["scores"]["macro_f1"]["std"].is_f64(), "two seeds give a spread");
+    // A rerun reuses every stored result.
+    let again = eval(&["--encoder", &fused]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("[eval] bm25 / clone"));
+
+    // Ablation: the base setting and the raw trace encoding, retrained.
+    tracecode(
+        &[
+            "ablate", "--run", d.to_str().unwrap(), "-o", &p("ablate"), "--axis", "encoding",
+            "--steps", "2", "--config", &p("run.toml"), "--task", "clone",
+        ],
+        d,
+    );
+    let ablation: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(d.join("ablate/results.json")).unwrap()).unwrap();
+    let settings: Vec<&str> = ablation.iter().map(|r| r["encoder"].as_str().unwrap()).collect();
+    assert_eq!(settings, ["base", "encoding-raw"]);
+
+    // The report gathers it all.
+    tracecode(&["report", "--run", d.to_str().unwrap()], d);
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    for needle in ["<svg", "Task: clone", "Task: summarize", "Ablation grid", "Training"] {
+        assert!(html.contains(needle), "report.html lacks {needle}");
+    }
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(md.contains("| bm25 |") || md.contains("| bm25"), "{md}");
 }

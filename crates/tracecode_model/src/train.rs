@@ -329,13 +329,16 @@ fn forward(
         hp.tau,
         hp.hard_negative_beta,
     );
+    // `loss = loss + …`, not `+=`: tch's `+=` adds in place, and `loss` starts
+    // as a shallow clone sharing `contrastive`'s storage, which would then log
+    // (and validate on) the total as the contrastive loss.
     let mut loss = contrastive.shallow_clone();
     let mut out_distill = None;
     if let Some(code_only) = &code_only {
         let cos = (code_only * fused.detach()).sum_dim_intlist(1, false, Kind::Float);
         let distill = (cos.neg() + 1.0).mean(Kind::Float);
         out_distill = Some(distill.double_value(&[]));
-        loss += distill * hp.distill_weight;
+        loss = loss + distill * hp.distill_weight;
     }
     let texts: Vec<&(Vec<i64>, Vec<i64>)> =
         examples.iter().filter_map(|e| e.text.as_ref()).collect();
@@ -358,7 +361,7 @@ fn forward(
             0.0,
         );
         out_text = Some(text.double_value(&[]));
-        loss += text * hp.text_weight;
+        loss = loss + text * hp.text_weight;
     }
     let hard_out = (hard.size()[0] > 0).then(|| hard.narrow(0, 0, hard.size()[0].min(bi)));
     (

@@ -104,7 +104,7 @@ fn task_description(task: Task) -> &'static str {
         Task::Clone => "Adversarial clone detection on held-out functions: is B a trace-equivalent rewrite of A with every identifier obfuscated (label 1), or a one-token mutant of A or another function (label 0)? AUROC of the cosine similarity, ± DeLong standard error.",
         Task::CodeSearch => "Code-to-code search: each held-out function and its trace-equivalent rewrites form a group; every program queries all others. MAP@R (R = the other members of its group).",
         Task::NlSearch => "Natural language to code: the English task text of each held-out MBPP problem queries all MBPP solutions. MRR and recall at 1 / 10.",
-        Task::Vuln => "Vulnerability detection (SVEN, vulnerable vs fixed version of a function): logistic-regression probe on frozen embeddings, L2 chosen by 5-fold cross-validation on the training split, scored on SVEN's validation split; mean ± std over probe seeds. Pair accuracy: the vulnerable version scores higher than its fix.",
+        Task::Vuln => "Vulnerability detection (SVEN, vulnerable vs fixed version of a function): logistic-regression probe on frozen embeddings, L2 chosen by 3-fold cross-validation on the training split, scored on SVEN's validation split; mean ± std over probe seeds. Pair accuracy: the vulnerable version scores higher than its fix.",
         Task::Summarize => "Code summarization: a 2-layer transformer decoder trained on each frozen encoder (its token states plus the pooled embedding) writes the docstring's first sentence; smoothed BLEU-4 (CodeXGLUE) and ROUGE-L F1 on held-out functions. The lexical row copies the summary of the nearest training function.",
     }
 }
@@ -231,7 +231,7 @@ fn clone_histograms(results: &[&TaskResult]) -> Vec<Block> {
                 x_label: "cosine similarity".into(),
                 series: scores.into_iter().map(|(k, v)| (name(&k), v)).collect(),
                 bins: 30,
-                range: Some((-1.0, 1.0)),
+                range: None,
                 caption: Some("Separated distributions mean a high AUROC; mutants share almost every token with the original, so only behaviour tells them apart.".into()),
             }))
         })
