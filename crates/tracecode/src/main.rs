@@ -71,9 +71,8 @@ fn main() -> ExitCode {
         Command::Embed(args) => commands::embed::run(&args),
         Command::Eval(args) => commands::eval::run(&args).map(|_| ()),
         Command::Ablate(args) => commands::ablate::run(&args),
-        Command::Report(args) => commands::report::run(&args).map(|(html, md)| {
-            println!("report: {}\n        {}", html.display(), md.display())
-        }),
+        Command::Report(args) => commands::report::run(&args)
+            .map(|(html, md)| println!("report: {}\n        {}", html.display(), md.display())),
         Command::Pipeline(args) => commands::pipeline::run(&args),
     };
     match result {

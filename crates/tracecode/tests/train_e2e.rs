@@ -31,7 +31,10 @@ fn tiny_bert(dir: &Path) {
         .chain(&["def", "return", "for", "in", "if", "else", "while"])
         .map(|t| t.to_string())
         .collect();
-    for c in (b'!'..=b'~').map(char::from).filter(|c| !c.is_ascii_uppercase()) {
+    for c in (b'!'..=b'~')
+        .map(char::from)
+        .filter(|c| !c.is_ascii_uppercase())
+    {
         vocab.push(c.to_string());
         if c.is_ascii_alphanumeric() || c == '_' {
             vocab.push(format!("##{c}"));
@@ -68,7 +71,12 @@ fn json(path: &Path) -> serde_json::Value {
 }
 
 /// Runs `tracecode embed --model MODEL` on `input`; returns its rows.
-fn embed(model: &str, extra: &[String], input: &str, cwd: &Path) -> (Vec<serde_json::Value>, String) {
+fn embed(
+    model: &str,
+    extra: &[String],
+    input: &str,
+    cwd: &Path,
+) -> (Vec<serde_json::Value>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tracecode"))
         .args(["embed", "--model", model])
         .args(extra)
@@ -266,7 +274,11 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         ("init-fused", vec![]),
         (
             "init-static",
-            vec!["--static-only".to_string(), "--pairs".into(), p("pairs-static.parquet")],
+            vec![
+                "--static-only".to_string(),
+                "--pairs".into(),
+                p("pairs-static.parquet"),
+            ],
         ),
     ] {
         let mut args: Vec<String> = ["train", "--config", &p("run.toml"), "-o", &p(out)]
@@ -279,7 +291,10 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         assert!(String::from_utf8_lossy(&run.stderr).contains("from "));
         let model = d.join(out).join("model");
         assert_eq!(json(&model.join("config.json"))["model_type"], "bert");
-        assert_eq!(json(&model.join("tokenizer.json"))["model"]["type"], "WordPiece");
+        assert_eq!(
+            json(&model.join("tokenizer.json"))["model"]["type"],
+            "WordPiece"
+        );
         let heads = json(&model.join("tracecode.json"));
         assert_eq!(heads["pooling"], "cls");
         assert_eq!(heads["use_traces"], out == "init-fused");
@@ -334,18 +349,34 @@ fn mbpp_training_resumes_exactly_and_embeds() {
     // held-out items; the scores only need to be well-formed here.
     tracecode(
         &[
-            "bench-set", "clone", &p("variants.parquet"), "--fractions", "0.1,0.1",
-            "-o", &p("clone-test.jsonl"),
+            "bench-set",
+            "clone",
+            &p("variants.parquet"),
+            "--fractions",
+            "0.1,0.1",
+            "-o",
+            &p("clone-test.jsonl"),
         ],
         d,
     );
     let (eval_dir, data) = (p("eval"), common::shared_data());
     let eval = |extra: &[&str]| {
         let mut args = vec![
-            "eval", "--run", d.to_str().unwrap(), "-o", &eval_dir,
-            "--data", data.to_str().unwrap(),
-            "--split", "0.1,0.1", "--seeds", "0,1", "--summarize-steps", "6",
-            "--encoder", "bm25=lexical",
+            "eval",
+            "--run",
+            d.to_str().unwrap(),
+            "-o",
+            &eval_dir,
+            "--data",
+            data.to_str().unwrap(),
+            "--split",
+            "0.1,0.1",
+            "--seeds",
+            "0,1",
+            "--summarize-steps",
+            "6",
+            "--encoder",
+            "bm25=lexical",
         ];
         args.extend_from_slice(extra);
         tracecode(&args, d)
@@ -353,19 +384,37 @@ fn mbpp_training_resumes_exactly_and_embeds() {
     let fused = format!("fused={}+traces", p("full/model"));
     eval(&["--encoder", &fused]);
     let results: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(d.join("eval/results.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(d.join("eval/results.json")).unwrap())
+            .unwrap();
     assert_eq!(results.len(), 10, "5 tasks × 2 encoders");
     for r in &results {
-        let v = r["scores"][r["headline"].as_str().unwrap()]["value"].as_f64().unwrap();
+        let v = r["scores"][r["headline"].as_str().unwrap()]["value"]
+            .as_f64()
+            .unwrap();
         let top = if r["task"] == "summarize" { 100.0 } else { 1.0 };
         assert!((0.0..=top).contains(&v), "{r}");
         assert!(r["n"].as_u64().unwrap() > 0, "{r}");
     }
-    let clone = results.iter().find(|r| r["task"] == "clone" && r["encoder"] == "fused").unwrap();
+    let clone = results
+        .iter()
+        .find(|r| r["task"] == "clone" && r["encoder"] == "fused")
+        .unwrap();
     assert!(clone["scores"]["auroc"]["se"].is_f64());
-    assert!(clone["notes"][0].as_str().unwrap().contains("embedded with their trace"), "{clone}");
-    let vuln = results.iter().find(|r| r["task"] == "vuln" && r["encoder"] == "bm25").unwrap();
-    assert!(vuln["scores"]["macro_f1"]["std"].is_f64(), "two seeds give a spread");
+    assert!(
+        clone["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("embedded with their trace"),
+        "{clone}"
+    );
+    let vuln = results
+        .iter()
+        .find(|r| r["task"] == "vuln" && r["encoder"] == "bm25")
+        .unwrap();
+    assert!(
+        vuln["scores"]["macro_f1"]["std"].is_f64(),
+        "two seeds give a spread"
+    );
     // A rerun reuses every stored result.
     let again = eval(&["--encoder", &fused]);
     assert!(!String::from_utf8_lossy(&again.stderr).contains("[eval] bm25 / clone"));
@@ -373,20 +422,41 @@ fn mbpp_training_resumes_exactly_and_embeds() {
     // Ablation: the base setting and the raw trace encoding, retrained.
     tracecode(
         &[
-            "ablate", "--run", d.to_str().unwrap(), "-o", &p("ablate"), "--axis", "encoding",
-            "--steps", "2", "--config", &p("run.toml"), "--task", "clone",
+            "ablate",
+            "--run",
+            d.to_str().unwrap(),
+            "-o",
+            &p("ablate"),
+            "--axis",
+            "encoding",
+            "--steps",
+            "2",
+            "--config",
+            &p("run.toml"),
+            "--task",
+            "clone",
         ],
         d,
     );
     let ablation: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(d.join("ablate/results.json")).unwrap()).unwrap();
-    let settings: Vec<&str> = ablation.iter().map(|r| r["encoder"].as_str().unwrap()).collect();
+        serde_json::from_str(&std::fs::read_to_string(d.join("ablate/results.json")).unwrap())
+            .unwrap();
+    let settings: Vec<&str> = ablation
+        .iter()
+        .map(|r| r["encoder"].as_str().unwrap())
+        .collect();
     assert_eq!(settings, ["base", "encoding-raw"]);
 
     // The report gathers it all.
     tracecode(&["report", "--run", d.to_str().unwrap()], d);
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
-    for needle in ["<svg", "Task: clone", "Task: summarize", "Ablation grid", "Training"] {
+    for needle in [
+        "<svg",
+        "Task: clone",
+        "Task: summarize",
+        "Ablation grid",
+        "Training",
+    ] {
         assert!(html.contains(needle), "report.html lacks {needle}");
     }
     let md = std::fs::read_to_string(d.join("report.md")).unwrap();

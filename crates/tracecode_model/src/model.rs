@@ -401,7 +401,11 @@ mod tests {
             r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
         )
         .unwrap();
-        std::fs::write(d.join("sentence_bert_config.json"), r#"{"max_seq_length": 6}"#).unwrap();
+        std::fs::write(
+            d.join("sentence_bert_config.json"),
+            r#"{"max_seq_length": 6}"#,
+        )
+        .unwrap();
 
         let plain = TraceCodeModel::load(d, Device::Cpu, None).unwrap();
         assert_eq!(plain.pooling, Pooling::Cls);
@@ -422,7 +426,10 @@ mod tests {
             ..Default::default()
         };
         let with_heads = TraceCodeModel::load(d, Device::Cpu, Some(heads)).unwrap();
-        assert_eq!(with_heads.heads_config.as_ref().unwrap().pooling, Some(Pooling::Cls));
+        assert_eq!(
+            with_heads.heads_config.as_ref().unwrap().pooling,
+            Some(Pooling::Cls)
+        );
         let out = tempfile::tempdir().unwrap();
         with_heads.save(out.path()).unwrap();
         let back = TraceCodeModel::load(out.path(), Device::Cpu, None).unwrap();

@@ -222,7 +222,13 @@ mod tests {
         let enc = (vs.root() / "encoder").var("w", &[2], nn::Init::Const(5.0));
         let head = (vs.root() / "head").var("w", &[2], nn::Init::Const(5.0));
         let mut opt = AdamW::new(&vs, 0.0);
-        opt.set_lr_scales(|name| if name.starts_with("encoder") { 0.1 } else { 1.0 });
+        opt.set_lr_scales(|name| {
+            if name.starts_with("encoder") {
+                0.1
+            } else {
+                1.0
+            }
+        });
         opt.zero_grad();
         (enc.square().sum(Kind::Float) + head.square().sum(Kind::Float)).backward();
         opt.step(0.5);

@@ -203,7 +203,11 @@ mod tests {
             "1_Pooling/config.json",
             r#"{"word_embedding_dimension": 8, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
         );
-        write(d, "sentence_bert_config.json", r#"{"max_seq_length": 256, "do_lower_case": false}"#);
+        write(
+            d,
+            "sentence_bert_config.json",
+            r#"{"max_seq_length": 256, "do_lower_case": false}"#,
+        );
         assert_eq!(
             SentenceConfig::load(d).unwrap(),
             SentenceConfig {
@@ -219,8 +223,14 @@ mod tests {
         let d = dir.path();
         write(d, "modules.json", MODULES);
         for (pooling, needle) in [
-            (r#"{"pooling_mode_mean_sqrt_len_tokens": true}"#, "mean_sqrt_len"),
-            (r#"{"pooling_mode_mean_tokens": true, "pooling_mode_max_tokens": true}"#, "mean, max"),
+            (
+                r#"{"pooling_mode_mean_sqrt_len_tokens": true}"#,
+                "mean_sqrt_len",
+            ),
+            (
+                r#"{"pooling_mode_mean_tokens": true, "pooling_mode_max_tokens": true}"#,
+                "mean, max",
+            ),
             (r#"{"pooling_mode_mean_tokens": false}"#, "no pooling mode"),
         ] {
             write(d, "1_Pooling/config.json", pooling);

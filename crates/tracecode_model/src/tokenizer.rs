@@ -181,10 +181,7 @@ impl CodeTokenizer {
         } else if dir.join("vocab.txt").exists() {
             Ok(Self::from_tokenizer(wordpiece_from_vocab(dir)?, max_tokens))
         } else {
-            bail!(
-                "{} has neither tokenizer.json nor vocab.txt",
-                dir.display()
-            )
+            bail!("{} has neither tokenizer.json nor vocab.txt", dir.display())
         }
     }
 
@@ -270,7 +267,11 @@ mod tests {
 
     fn corpus() -> Vec<String> {
         (0..200)
-            .map(|i| format!("def add_{i}(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b * {i}\n"))
+            .map(|i| {
+                format!(
+                    "def add_{i}(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b * {i}\n"
+                )
+            })
             .collect()
     }
 

@@ -329,16 +329,16 @@ fn forward(
         hp.tau,
         hp.hard_negative_beta,
     );
-    // `loss = loss + …`, not `+=`: tch's `+=` adds in place, and `loss` starts
-    // as a shallow clone sharing `contrastive`'s storage, which would then log
-    // (and validate on) the total as the contrastive loss.
-    let mut loss = contrastive.shallow_clone();
+    // Read before `loss` takes the tensor over: tch's `+=` adds in place, so
+    // any handle sharing its storage would afterwards read the total.
+    let contrastive_value = contrastive.double_value(&[]);
+    let mut loss = contrastive;
     let mut out_distill = None;
     if let Some(code_only) = &code_only {
         let cos = (code_only * fused.detach()).sum_dim_intlist(1, false, Kind::Float);
         let distill = (cos.neg() + 1.0).mean(Kind::Float);
         out_distill = Some(distill.double_value(&[]));
-        loss = loss + distill * hp.distill_weight;
+        loss += distill * hp.distill_weight;
     }
     let texts: Vec<&(Vec<i64>, Vec<i64>)> =
         examples.iter().filter_map(|e| e.text.as_ref()).collect();
@@ -361,12 +361,12 @@ fn forward(
             0.0,
         );
         out_text = Some(text.double_value(&[]));
-        loss = loss + text * hp.text_weight;
+        loss += text * hp.text_weight;
     }
     let hard_out = (hard.size()[0] > 0).then(|| hard.narrow(0, 0, hard.size()[0].min(bi)));
     (
         StepOut {
-            contrastive: contrastive.double_value(&[]),
+            contrastive: contrastive_value,
             loss,
             distill: out_distill,
             text: out_text,

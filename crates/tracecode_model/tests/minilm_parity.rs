@@ -23,9 +23,9 @@ fn minilm() -> PathBuf {
 /// MBPP rows by task id: the three whose code exceeds MiniLM's 256 tokens
 /// (323, 342, 493: truncation), and a spread of others, code and English.
 fn texts() -> Option<Vec<String>> {
-    let data = std::env::var_os("TRACECODE_DATA").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-    });
+    let data = std::env::var_os("TRACECODE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let path = data.join("search/mbpp.jsonl");
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("skipping: {} not present", path.display());
@@ -58,7 +58,10 @@ fn minilm_embeds_as_sentence_transformers_does() {
     assert_eq!(model.pooling, Pooling::Mean);
     assert_eq!(model.tokenizer.max_tokens, 256, "sentence_bert_config.json");
     assert_eq!(
-        (model.encoder.config.hidden_size, model.encoder.config.num_hidden_layers),
+        (
+            model.encoder.config.hidden_size,
+            model.encoder.config.num_hidden_layers
+        ),
         (384, 6)
     );
 

@@ -91,8 +91,14 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
     for axis in axes {
         match axis {
             Axis::Positives => {
-                for (name, p) in [("positives-static", Positives::Static), ("positives-both", Positives::Both)] {
-                    out.push(Setting { positives: p, ..base(name) });
+                for (name, p) in [
+                    ("positives-static", Positives::Static),
+                    ("positives-both", Positives::Both),
+                ] {
+                    out.push(Setting {
+                        positives: p,
+                        ..base(name)
+                    });
                 }
             }
             Axis::Inputs => {
@@ -114,7 +120,10 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
 
 /// The pairs file for `positives`, made from the run's variants when missing.
 fn pairs_file(run: &Path, positives: Positives) -> Result<PathBuf> {
-    let path = run.join(format!("pairs-{}.parquet", tracecode_data::serde_name(&positives)));
+    let path = run.join(format!(
+        "pairs-{}.parquet",
+        tracecode_data::serde_name(&positives)
+    ));
     if !path.exists() {
         super::pairs::run(&super::pairs::PairsArgs {
             variants: run.join("variants.parquet"),
@@ -139,7 +148,10 @@ pub fn run(args: &AblateArgs) -> Result<()> {
     let base = TrainConfig::load(&config_path)?;
     let tokenizer = args.run.join("tokenizer.json");
     if !tokenizer.exists() {
-        bail!("{} not found: run the pipeline (or `tracecode tokenizer train`) first", tokenizer.display());
+        bail!(
+            "{} not found: run the pipeline (or `tracecode tokenizer train`) first",
+            tokenizer.display()
+        );
     }
     let settings = settings(&axes);
     let mut encoders = Vec::new();
@@ -167,8 +179,15 @@ pub fn run(args: &AblateArgs) -> Result<()> {
             config.train.steps
         );
         let out = args.output.join(&s.name);
-        train(&config, &out, &TrainOptions { progress: true, stop_after: None })
-            .with_context(|| format!("training setting {}", s.name))?;
+        train(
+            &config,
+            &out,
+            &TrainOptions {
+                progress: true,
+                stop_after: None,
+            },
+        )
+        .with_context(|| format!("training setting {}", s.name))?;
         encoders.push(format!("{}={}+traces", s.name, out.join("model").display()).parse()?);
     }
     let tasks = if args.tasks.is_empty() {

@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::bench_set::SplitArg;
-use super::eval::{EvalArgs, Task};
 use super::corpus::{self, CorpusSummary};
+use super::eval::{EvalArgs, Task};
 use super::pairs::Positives;
 use crate::runner::SandboxArgs;
 use tracecode_data::{serde_name, ClonePair};
@@ -50,7 +50,7 @@ pub struct PipelineArgs {
     pub data: PathBuf,
 
     /// Standalone functions to trace (the trace stage resumes up to this many).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 1000)]
     pub trace_functions: usize,
 
     /// Valid runs to keep per traced function.
@@ -70,12 +70,13 @@ pub struct PipelineArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
 
-    /// Override the training steps of the config.
-    #[arg(long)]
-    pub train_steps: Option<i64>,
+    /// Training steps of both runs (overrides the config; sized so the
+    /// whole job fits in about 30 minutes on 2 CPU cores).
+    #[arg(long, default_value_t = 120)]
+    pub train_steps: i64,
 
     /// Training steps of the summarization decoder (per encoder).
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 400)]
     pub summarize_steps: i64,
 }
 
@@ -205,7 +206,10 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
     encoders.push(format!("code-only={}", model(FUSED_RUN)));
     encoders.push(format!("fused={}+traces", model(FUSED_RUN)));
     let eval_dir = args.out.join("eval");
-    eprintln!("[pipeline] eval: every task for {} encoders", encoders.len());
+    eprintln!(
+        "[pipeline] eval: every task for {} encoders",
+        encoders.len()
+    );
     super::eval::run(&eval_args(args, &eval_dir, vec![], &encoders)?)?;
     // The number-of-inputs axis at inference: runs per function given to the
     // trace encoder, on the tasks that use traces.
@@ -225,8 +229,12 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         run: args.out.clone(),
         output: None,
     })?;
-    println!("report: {}
-        {}", html.display(), md.display());
+    println!(
+        "report: {}
+        {}",
+        html.display(),
+        md.display()
+    );
     Ok(())
 }
 
@@ -248,18 +256,23 @@ fn clone_counts(clone: &[ClonePair]) -> serde_json::Value {
 }
 
 /// One training run of the main job (resumes from its checkpoint).
-fn train_run(args: &PipelineArgs, run: &str, static_only: bool, tokenizer: &std::path::Path) -> Result<()> {
+fn train_run(
+    args: &PipelineArgs,
+    run: &str,
+    static_only: bool,
+    tokenizer: &std::path::Path,
+) -> Result<()> {
     use tracecode_model::train::{train, TrainConfig, TrainOptions};
-    let mut config = TrainConfig::load(&default_config(args.config.as_deref()))
-        .with_context(|| "the training configuration (set --config, or run from the TraceCode checkout)")?;
+    let mut config =
+        TrainConfig::load(&default_config(args.config.as_deref())).with_context(|| {
+            "the training configuration (set --config, or run from the TraceCode checkout)"
+        })?;
     let positives = if static_only { "static" } else { "trace" };
     config.data.pairs = args.out.join(format!("pairs-{positives}.parquet"));
     config.data.variants = args.out.join("variants.parquet");
     config.data.tokenizer = Some(tokenizer.to_path_buf());
     config.model.heads.use_traces = !static_only;
-    if let Some(steps) = args.train_steps {
-        config.train.steps = steps;
-    }
+    config.train.steps = args.train_steps;
     let out = args.out.join(run);
     if args.force && out.exists() {
         std::fs::remove_dir_all(&out)?;
@@ -285,7 +298,12 @@ fn train_run(args: &PipelineArgs, run: &str, static_only: bool, tokenizer: &std:
     Ok(())
 }
 
-fn eval_args(args: &PipelineArgs, output: &std::path::Path, tasks: Vec<Task>, encoders: &[String]) -> Result<EvalArgs> {
+fn eval_args(
+    args: &PipelineArgs,
+    output: &std::path::Path,
+    tasks: Vec<Task>,
+    encoders: &[String],
+) -> Result<EvalArgs> {
     Ok(EvalArgs {
         tasks,
         encoders: encoders.iter().map(|e| e.parse()).collect::<Result<_>>()?,

@@ -75,7 +75,11 @@ fn column_for(metric: &str) -> Column {
     } else {
         Column::higher(metric_label(metric))
     };
-    c.decimals = Some(if matches!(metric, "bleu4" | "rouge_l") { 2 } else { 3 });
+    c.decimals = Some(if matches!(metric, "bleu4" | "rouge_l") {
+        2
+    } else {
+        3
+    });
     c
 }
 
@@ -119,7 +123,11 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
     let mut columns = vec![Column::plain("encoder")];
     let mut headline_metric = Vec::new();
     for t in &tasks {
-        let metric = results.iter().find(|r| r.task == *t).map(|r| r.headline.clone()).unwrap_or_default();
+        let metric = results
+            .iter()
+            .find(|r| r.task == *t)
+            .map(|r| r.headline.clone())
+            .unwrap_or_default();
         let mut c = column_for(&metric);
         c.name = format!("{} {}", t.name(), metric_label(&metric));
         columns.push(c);
@@ -155,7 +163,10 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
     let spec_rows: Vec<Vec<Cell>> = encoders
         .iter()
         .map(|e| {
-            let spec = results.iter().find(|r| &r.encoder == e).map_or("", |r| r.spec.as_str());
+            let spec = results
+                .iter()
+                .find(|r| &r.encoder == e)
+                .map_or("", |r| r.spec.as_str());
             vec![Cell::text(e), Cell::text(spec)]
         })
         .collect();
@@ -288,7 +299,11 @@ fn summary_samples(results: &[&TaskResult]) -> Vec<Block> {
     }
     vec![Block::Table(Table {
         caption: Some("Sample summaries (first test functions)".into()),
-        columns: vec![Column::plain("encoder"), Column::plain("reference"), Column::plain("generated")],
+        columns: vec![
+            Column::plain("encoder"),
+            Column::plain("reference"),
+            Column::plain("generated"),
+        ],
         rows,
     })]
 }
@@ -303,7 +318,10 @@ fn ablation_section(heading: &str, text: &str, results: &[TaskResult]) -> Sectio
     let categories: Vec<String> = tasks
         .iter()
         .map(|t| {
-            let m = results.iter().find(|r| r.task == *t).map_or("", |r| r.headline.as_str());
+            let m = results
+                .iter()
+                .find(|r| r.task == *t)
+                .map_or("", |r| r.headline.as_str());
             format!("{} {}", t.name(), metric_label(m))
         })
         .collect();
@@ -316,7 +334,10 @@ fn ablation_section(heading: &str, text: &str, results: &[TaskResult]) -> Sectio
                 .collect();
             BarSeries {
                 name: e.clone(),
-                values: cells.iter().map(|r| r.map(|r| r.scores[&r.headline].value)).collect(),
+                values: cells
+                    .iter()
+                    .map(|r| r.map(|r| r.scores[&r.headline].value))
+                    .collect(),
                 errors: Some(
                     cells
                         .iter()
@@ -367,7 +388,8 @@ fn ablation_section(heading: &str, text: &str, results: &[TaskResult]) -> Sectio
 }
 
 fn read_metrics(path: &Path) -> Result<Vec<Metrics>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).with_context(|| format!("parsing {}", path.display())))
@@ -397,19 +419,29 @@ fn training_section(run: &Path) -> Result<Section> {
             points: train
                 .chunks(10)
                 .map(|c| {
-                    let mean = c.iter().map(|m| m.contrastive.unwrap_or(m.loss)).sum::<f64>() / c.len() as f64;
+                    let mean = c
+                        .iter()
+                        .map(|m| m.contrastive.unwrap_or(m.loss))
+                        .sum::<f64>()
+                        / c.len() as f64;
                     (c[c.len() - 1].step as f64, mean)
                 })
                 .collect(),
         });
         for (label, get) in [
-            ("positive", (|m: &Metrics| m.positive_similarity) as fn(&Metrics) -> Option<f64>),
+            (
+                "positive",
+                (|m: &Metrics| m.positive_similarity) as fn(&Metrics) -> Option<f64>,
+            ),
             ("mutant", |m: &Metrics| m.negative_similarity),
             ("other function", |m: &Metrics| m.other_similarity),
         ] {
             cosines.push(Series {
                 name: format!("{name}: {label}"),
-                points: val.iter().filter_map(|m| Some((m.step as f64, get(m)?))).collect(),
+                points: val
+                    .iter()
+                    .filter_map(|m| Some((m.step as f64, get(m)?)))
+                    .collect(),
             });
         }
         let best = val.iter().min_by(|a, b| a.loss.total_cmp(&b.loss));
@@ -433,7 +465,9 @@ fn training_section(run: &Path) -> Result<Section> {
         blocks: vec![],
     };
     if loss.is_empty() {
-        section.blocks.push(Block::Note("pending: no training run in this directory".into()));
+        section.blocks.push(Block::Note(
+            "pending: no training run in this directory".into(),
+        ));
         return Ok(section);
     }
     section.blocks.push(Block::LineChart(LineChart {
@@ -458,7 +492,10 @@ fn training_section(run: &Path) -> Result<Section> {
         y_label: "mean cosine".into(),
         series: cosines,
         log_y: false,
-        caption: Some("Positives should stay high while mutants (hard negatives) and other functions fall.".into()),
+        caption: Some(
+            "Positives should stay high while mutants (hard negatives) and other functions fall."
+                .into(),
+        ),
     }));
     section.blocks.push(Block::Table(Table {
         caption: Some("Validation at the first and the best step".into()),
@@ -486,22 +523,35 @@ fn data_section(summaries: &serde_json::Value) -> Section {
     let functions = trace["functions"].as_f64().unwrap_or(0.0);
     let rows = vec![
         vec![Cell::text("functions extracted"), num(&corpus["functions"])],
-        vec![Cell::text("standalone (traceable)"), num(&corpus["standalone"])],
-        vec![Cell::text("with a docstring summary"), num(&corpus["with_summary"])],
+        vec![
+            Cell::text("standalone (traceable)"),
+            num(&corpus["standalone"]),
+        ],
+        vec![
+            Cell::text("with a docstring summary"),
+            num(&corpus["with_summary"]),
+        ],
         vec![Cell::text("functions traced"), num(&trace["functions"])],
         vec![
             Cell::text("traced with ≥5 valid inputs"),
             Cell::text(format!(
                 "{} ({:.1}%)",
                 trace["with_five_valid_inputs"],
-                100.0 * trace["with_five_valid_inputs"].as_f64().unwrap_or(0.0) / functions.max(1.0)
+                100.0 * trace["with_five_valid_inputs"].as_f64().unwrap_or(0.0)
+                    / functions.max(1.0)
             )),
         ],
         vec![
             Cell::text("mean block coverage"),
-            Cell::text(format!("{:.1}%", 100.0 * trace["mean_block_coverage"].as_f64().unwrap_or(0.0))),
+            Cell::text(format!(
+                "{:.1}%",
+                100.0 * trace["mean_block_coverage"].as_f64().unwrap_or(0.0)
+            )),
         ],
-        vec![Cell::text("clone benchmark pairs (test split)"), num(&summaries["clone"]["pairs"])],
+        vec![
+            Cell::text("clone benchmark pairs (test split)"),
+            num(&summaries["clone"]["pairs"]),
+        ],
     ];
     blocks.push(Block::Table(Table {
         caption: Some("Corpus and traces".into()),
@@ -521,12 +571,23 @@ fn data_section(summaries: &serde_json::Value) -> Section {
             Cell::value(100.0 * c["trace_different"].as_f64().unwrap_or(0.0) / total.max(1.0)),
         ]);
     };
-    row("all rewrites (should be equivalent)".into(), &variants["rewrites"]);
-    for (k, c) in variants["rewrites_by_kind"].as_object().into_iter().flatten() {
+    row(
+        "all rewrites (should be equivalent)".into(),
+        &variants["rewrites"],
+    );
+    for (k, c) in variants["rewrites_by_kind"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         row(format!("rewrite: {k}"), c);
     }
     row("all mutants (should differ)".into(), &variants["mutants"]);
-    for (k, c) in variants["mutants_by_kind"].as_object().into_iter().flatten() {
+    for (k, c) in variants["mutants_by_kind"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         row(format!("mutant: {k}"), c);
     }
     blocks.push(Block::Table(Table {
@@ -537,7 +598,10 @@ fn data_section(summaries: &serde_json::Value) -> Section {
             Column::plain("trace-equivalent"),
             Column::plain("trace-different"),
             Column::plain("undetermined"),
-            Column { decimals: Some(1), ..Column::plain("different %") },
+            Column {
+                decimals: Some(1),
+                ..Column::plain("different %")
+            },
         ],
         rows,
     }));
@@ -550,7 +614,12 @@ fn data_section(summaries: &serde_json::Value) -> Section {
             vec![
                 num(&p["positives"]),
                 num(&p["examples"]),
-                Cell::text(format!("{} / {} / {}", split("train"), split("validation"), split("test"))),
+                Cell::text(format!(
+                    "{} / {} / {}",
+                    split("train"),
+                    split("validation"),
+                    split("test")
+                )),
                 Cell::value(p["mean_positives"].as_f64().unwrap_or(f64::NAN)),
                 Cell::value(p["mean_negatives"].as_f64().unwrap_or(f64::NAN)),
             ]
@@ -562,8 +631,14 @@ fn data_section(summaries: &serde_json::Value) -> Section {
             Column::plain("positives"),
             Column::plain("examples"),
             Column::plain("train / validation / test"),
-            Column { decimals: Some(2), ..Column::plain("mean positives") },
-            Column { decimals: Some(2), ..Column::plain("mean hard negatives") },
+            Column {
+                decimals: Some(2),
+                ..Column::plain("mean positives")
+            },
+            Column {
+                decimals: Some(2),
+                ..Column::plain("mean hard negatives")
+            },
         ],
         rows,
     }));
@@ -577,9 +652,14 @@ fn data_section(summaries: &serde_json::Value) -> Section {
 pub fn build(run: &Path) -> Result<Report> {
     let mut meta = vec![
         ("run directory".to_string(), run.display().to_string()),
-        ("tracecode".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "tracecode".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
     ];
-    if let Ok(config) = std::fs::read_to_string(run.join(FUSED_RUN).join("model").join("config.json")) {
+    if let Ok(config) =
+        std::fs::read_to_string(run.join(FUSED_RUN).join("model").join("config.json"))
+    {
         if let Ok(c) = serde_json::from_str::<serde_json::Value>(&config) {
             meta.push((
                 "encoder".into(),
@@ -597,7 +677,10 @@ pub fn build(run: &Path) -> Result<Report> {
         Err(_) => sections.push(Section {
             heading: "Results".into(),
             paragraphs: vec![],
-            blocks: vec![Block::Note(format!("pending: no evaluation results in {}", eval_dir.display()))],
+            blocks: vec![Block::Note(format!(
+                "pending: no evaluation results in {}",
+                eval_dir.display()
+            ))],
         }),
     }
     if let Ok(results) = read_results(&run.join("ablation-runs")) {
@@ -620,12 +703,17 @@ pub fn build(run: &Path) -> Result<Report> {
         Err(_) => sections.push(Section {
             heading: "Data".into(),
             paragraphs: vec![],
-            blocks: vec![Block::Note(format!("pending: {} not found", run.join(SUMMARIES).display()))],
+            blocks: vec![Block::Note(format!(
+                "pending: {} not found",
+                run.join(SUMMARIES).display()
+            ))],
         }),
     }
     Ok(Report {
         title: "TraceCode run report".into(),
-        subtitle: Some("Contrastive code representations from static code and execution traces".into()),
+        subtitle: Some(
+            "Contrastive code representations from static code and execution traces".into(),
+        ),
         meta,
         sections,
     })

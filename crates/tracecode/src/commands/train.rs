@@ -125,7 +125,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 m.step,
                 m.loss,
                 m.positive_similarity.unwrap_or(f64::NAN),
-                m.negative_similarity.map_or("-".into(), |v| format!("{v:.3}")),
+                m.negative_similarity
+                    .map_or("-".into(), |v| format!("{v:.3}")),
                 m.other_similarity.unwrap_or(f64::NAN)
             );
         }

@@ -11,7 +11,9 @@ pub fn run_python(script: &str, args: &[&str]) {
         "TRACECODE_VENV is not set: run the tests after `source scripts/env.sh`, which sets up the venv with transformers and sentence-transformers",
     );
     let python = Path::new(&venv).join("bin/python");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(script);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
     let out = Command::new(&python)
         .arg(&path)
         .args(args)

@@ -17,8 +17,12 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         .clone_pairs
         .clone()
         .unwrap_or_else(|| ctx.args.run.join("clone-test.jsonl"));
-    let pairs: Vec<ClonePair> = read_rows(&path)
-        .with_context(|| format!("reading clone pairs {} (make them with `tracecode bench-set clone`)", path.display()))?;
+    let pairs: Vec<ClonePair> = read_rows(&path).with_context(|| {
+        format!(
+            "reading clone pairs {} (make them with `tracecode bench-set clone`)",
+            path.display()
+        )
+    })?;
     if pairs.is_empty() {
         bail!("{} has no pairs", path.display());
     }

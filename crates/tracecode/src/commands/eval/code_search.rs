@@ -37,7 +37,11 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     // Original first, then rewrites in id order: deterministic.
     let mut chosen: Vec<(String, Vec<(String, TraceRecord)>)> = Vec::new();
     for (function, mut members) in groups {
-        members.sort_by(|a, b| (a.0 != function).cmp(&(b.0 != function)).then(a.0.cmp(&b.0)));
+        members.sort_by(|a, b| {
+            (a.0 != function)
+                .cmp(&(b.0 != function))
+                .then(a.0.cmp(&b.0))
+        });
         let mut seen = HashSet::new();
         members.retain(|(_, t)| seen.insert(t.code.clone()));
         members.truncate(GROUP_SIZE);
@@ -47,7 +51,10 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     }
     chosen.truncate(ctx.args.search_groups);
     if chosen.len() < 2 {
-        bail!("fewer than 2 groups of equivalent held-out functions in {}", ctx.variants().display());
+        bail!(
+            "fewer than 2 groups of equivalent held-out functions in {}",
+            ctx.variants().display()
+        );
     }
     let mut texts = Vec::new();
     let mut labels = Vec::new();

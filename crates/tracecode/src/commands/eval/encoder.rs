@@ -155,10 +155,13 @@ impl Encoder {
             ));
         };
         let mut features = HashMap::new();
-        if let (EncoderKind::Model {
-            traces: Some(max_runs),
-            ..
-        }, Some(heads)) = (&self.spec.kind, &model.heads_config)
+        if let (
+            EncoderKind::Model {
+                traces: Some(max_runs),
+                ..
+            },
+            Some(heads),
+        ) = (&self.spec.kind, &model.heads_config)
         {
             for (i, rec) in traces.iter().enumerate() {
                 if let Some(rec) = rec.filter(|r| !r.runs.is_empty()) {
@@ -202,7 +205,11 @@ pub struct TraceStore {
 }
 
 impl TraceStore {
-    pub fn load(variants: Option<&Path>, traces: Option<&Path>, ids: &HashSet<String>) -> Result<Self> {
+    pub fn load(
+        variants: Option<&Path>,
+        traces: Option<&Path>,
+        ids: &HashSet<String>,
+    ) -> Result<Self> {
         let mut records = HashMap::new();
         if let Some(path) = variants.filter(|p| p.exists()) {
             tracecode_data::io::for_each_parquet_row(path, |row: VariantRecord| {

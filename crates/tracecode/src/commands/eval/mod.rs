@@ -110,7 +110,7 @@ pub struct EvalArgs {
     pub summarize_test: usize,
 
     /// Training steps of the summarization decoder.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 400)]
     pub summarize_steps: i64,
 
     /// Texts per forward pass.
@@ -139,7 +139,7 @@ impl EvalArgs {
             search_groups: 300,
             summarize_train: 2000,
             summarize_test: 300,
-            summarize_steps: 600,
+            summarize_steps: 400,
             batch_size: 32,
             force: false,
         }
@@ -323,7 +323,9 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
             let path = result_path(&dir, task);
             if !pending.contains(&task) {
                 let r: TaskResult = serde_json::from_str(&std::fs::read_to_string(&path)?)
-                    .with_context(|| format!("reading {} (delete it to recompute)", path.display()))?;
+                    .with_context(|| {
+                        format!("reading {} (delete it to recompute)", path.display())
+                    })?;
                 results.push(r);
                 continue;
             }

@@ -28,8 +28,12 @@ fn mbpp_texts(path: &std::path::Path) -> Result<HashMap<String, String>> {
         if line.trim().is_empty() {
             continue;
         }
-        let row: MbppRow = serde_json::from_str(&line)
-            .with_context(|| format!("{}: expected MBPP rows with task_id and text", path.display()))?;
+        let row: MbppRow = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{}: expected MBPP rows with task_id and text",
+                path.display()
+            )
+        })?;
         let id = match row.task_id {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
@@ -79,7 +83,8 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
             })
             .collect::<Result<_>>()?
     };
-    let recall_at = |k: usize| ranks.iter().filter(|&&r| r <= k).count() as f64 / ranks.len() as f64;
+    let recall_at =
+        |k: usize| ranks.iter().filter(|&&r| r <= k).count() as f64 / ranks.len() as f64;
     let mut notes = vec![format!(
         "{} held-out queries against {} MBPP solutions",
         queries.len(),

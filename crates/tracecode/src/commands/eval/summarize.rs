@@ -57,7 +57,11 @@ fn items(ctx: &TaskContext, traced: &HashSet<String>) -> Result<[Vec<Item>; 3]> 
     for (slot, mut v) in by_split.into_iter().enumerate() {
         // Stable: traced first, then corpus order.
         v.sort_by_key(|(traced, _)| !traced);
-        out[slot] = v.into_iter().map(|(_, item)| item).take(caps[slot]).collect();
+        out[slot] = v
+            .into_iter()
+            .map(|(_, item)| item)
+            .take(caps[slot])
+            .collect();
     }
     Ok(out)
 }
@@ -110,7 +114,12 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         }
         Some(model) => {
             let store = if encoder.uses_traces() {
-                let ids = train.iter().chain(&val).chain(&test).map(|t| t.id.clone()).collect();
+                let ids = train
+                    .iter()
+                    .chain(&val)
+                    .chain(&test)
+                    .map(|t| t.id.clone())
+                    .collect();
                 TraceStore::load(None, Some(&ctx.traces()), &ids)?
             } else {
                 TraceStore::default()
@@ -143,7 +152,10 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
                 seed,
                 ..SummarizerConfig::default()
             };
-            notes.push(format!("decoder trained {} steps, seed {seed}; best validation loss kept", config.steps));
+            notes.push(format!(
+                "decoder trained {} steps, seed {seed}; best validation loss kept",
+                config.steps
+            ));
             let (summarizer, _) = train_summarizer(model, &train, &val, &config, true)?;
             summarizer.generate(model, &test, ctx.args.batch_size)?
         }

@@ -51,8 +51,12 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     for line in std::io::BufReader::new(file).lines() {
         let line = line?;
         if !line.trim().is_empty() {
-            let pair: SvenPair = serde_json::from_str(&line)
-                .with_context(|| format!("{}: expected rows with split, vulnerable, fixed", path.display()))?;
+            let pair: SvenPair = serde_json::from_str(&line).with_context(|| {
+                format!(
+                    "{}: expected rows with split, vulnerable, fixed",
+                    path.display()
+                )
+            })?;
             pairs.push(pair);
         }
     }
