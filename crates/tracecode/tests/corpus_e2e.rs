@@ -277,7 +277,7 @@ print("ok", len(s))
 }
 
 #[test]
-fn planned_stages_say_so_and_help_teaches() {
+fn eval_without_encoders_says_what_is_missing_and_help_teaches() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tracecode"))
         .args(["eval", "clone"])
@@ -285,7 +285,7 @@ fn planned_stages_say_so_and_help_teaches() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not yet available"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--encoder"));
     let help = tracecode(&["corpus", "--help"], dir.path());
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(
