@@ -1,16 +1,15 @@
 //! `tracecode embed`: the stable embedding contract for outside evaluation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use tracecode_data::variant::VariantRecord;
-use tracecode_data::TraceRecord;
-use tracecode_model::features::TraceFeatures;
 use tracecode_model::model::TraceCodeModel;
+
+use super::eval::encoder::{trace_features, TraceStore};
 
 /// Embed code or natural language with a trained model.
 ///
@@ -82,39 +81,15 @@ pub fn run(args: &EmbedArgs) -> Result<()> {
         }
         let heads = model
             .heads_config
-            .clone()
+            .as_ref()
             .expect("trace branch implies heads");
-        let index: HashMap<&str, usize> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
-            .collect();
-        let mut keep = |id: &str, rec: &TraceRecord| {
-            if let Some(&i) = index.get(id) {
-                if !rec.runs.is_empty() {
-                    traces.insert(
-                        i,
-                        TraceFeatures::from_record(
-                            rec,
-                            heads.trace_encoding,
-                            heads.max_runs,
-                            heads.max_steps,
-                        ),
-                    );
-                }
+        let ids: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut store = TraceStore::default();
+        store.read_file(path, &ids)?;
+        for (i, row) in rows.iter().enumerate() {
+            if let Some(rec) = store.get(&row.id) {
+                traces.insert(i, trace_features(heads, rec, usize::MAX));
             }
-        };
-        // A variants file (rows carry their trace) or a traces file.
-        let as_variants = tracecode_data::io::for_each_parquet_row(path, |row: VariantRecord| {
-            keep(&row.id, &row.trace);
-            Ok(())
-        });
-        if as_variants.is_err() {
-            tracecode_data::io::for_each_parquet_row(path, |rec: TraceRecord| {
-                keep(&rec.id.clone(), &rec);
-                Ok(())
-            })
-            .with_context(|| format!("{} holds neither traces nor variants", path.display()))?;
         }
         eprintln!("embed: {} of {} rows have traces", traces.len(), rows.len());
     }

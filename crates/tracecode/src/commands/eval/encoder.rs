@@ -10,7 +10,7 @@ use tracecode_data::variant::VariantRecord;
 use tracecode_data::TraceRecord;
 use tracecode_eval::lexical::{self, code_tokens, SparseVec, TfIdf};
 use tracecode_model::features::TraceFeatures;
-use tracecode_model::model::TraceCodeModel;
+use tracecode_model::model::{HeadsConfig, TraceCodeModel};
 
 /// `NAME=SPEC` from the command line.
 ///
@@ -164,16 +164,8 @@ impl Encoder {
         ) = (&self.spec.kind, &model.heads_config)
         {
             for (i, rec) in traces.iter().enumerate() {
-                if let Some(rec) = rec.filter(|r| !r.runs.is_empty()) {
-                    features.insert(
-                        i,
-                        TraceFeatures::from_record(
-                            rec,
-                            heads.trace_encoding,
-                            heads.max_runs.min(*max_runs),
-                            heads.max_steps,
-                        ),
-                    );
+                if let Some(rec) = rec {
+                    features.insert(i, trace_features(heads, rec, *max_runs));
                 }
             }
         }
@@ -205,36 +197,61 @@ pub struct TraceStore {
 }
 
 impl TraceStore {
+    /// Reads `variants` (rows carry their trace), then `traces` for ids not
+    /// found there; missing files are skipped.
     pub fn load(
         variants: Option<&Path>,
         traces: Option<&Path>,
         ids: &HashSet<String>,
     ) -> Result<Self> {
-        let mut records = HashMap::new();
-        if let Some(path) = variants.filter(|p| p.exists()) {
-            tracecode_data::io::for_each_parquet_row(path, |row: VariantRecord| {
-                if ids.contains(&row.id) && !row.trace.runs.is_empty() {
-                    records.insert(row.id, row.trace);
-                }
-                Ok(())
-            })
-            .with_context(|| format!("reading variants {}", path.display()))?;
+        let mut store = TraceStore::default();
+        for path in [variants, traces]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.exists())
+        {
+            store.read_file(path, ids)?;
         }
-        if let Some(path) = traces.filter(|p| p.exists()) {
+        Ok(store)
+    }
+
+    /// Adds the traced records of `ids` from `path`, a `tracecode variants`
+    /// or a `tracecode trace` output; ids already present are kept.
+    pub fn read_file(&mut self, path: &Path, ids: &HashSet<String>) -> Result<()> {
+        let records = &mut self.records;
+        let mut keep = |id: &str, rec: TraceRecord| {
+            if ids.contains(id) && !rec.runs.is_empty() && !records.contains_key(id) {
+                records.insert(id.to_string(), rec);
+            }
+        };
+        let as_variants = tracecode_data::io::for_each_parquet_row(path, |row: VariantRecord| {
+            keep(&row.id, row.trace);
+            Ok(())
+        });
+        if as_variants.is_err() {
             tracecode_data::io::for_each_parquet_row(path, |rec: TraceRecord| {
-                if ids.contains(&rec.id) && !rec.runs.is_empty() && !records.contains_key(&rec.id) {
-                    records.insert(rec.id.clone(), rec);
-                }
+                keep(&rec.id.clone(), rec);
                 Ok(())
             })
-            .with_context(|| format!("reading traces {}", path.display()))?;
+            .with_context(|| format!("{} holds neither traces nor variants", path.display()))?;
         }
-        Ok(TraceStore { records })
+        Ok(())
     }
 
     pub fn get(&self, id: &str) -> Option<&TraceRecord> {
         self.records.get(id)
     }
+}
+
+/// A record's input to the trace encoder, with at most `max_runs` runs (and
+/// never more than the model was built for).
+pub fn trace_features(heads: &HeadsConfig, rec: &TraceRecord, max_runs: usize) -> TraceFeatures {
+    TraceFeatures::from_record(
+        rec,
+        heads.trace_encoding,
+        heads.max_runs.min(max_runs),
+        heads.max_steps,
+    )
 }
 
 #[cfg(test)]

@@ -10,10 +10,9 @@ use serde_json::json;
 use tracecode_data::{FunctionRecord, RecordStatus, Split, TraceRecord};
 use tracecode_eval::lexical::{code_tokens, Bm25};
 use tracecode_eval::text::{corpus_rouge_l, corpus_smoothed_bleu4};
-use tracecode_model::features::TraceFeatures;
 use tracecode_model::summarize::{train_summarizer, SummarizerConfig, SummaryExample};
 
-use super::encoder::{Encoder, TraceStore};
+use super::encoder::{trace_features, Encoder, TraceStore};
 use super::{Outcome, Score, TaskContext};
 
 /// A function with a summary, before any encoder-specific features.
@@ -132,9 +131,10 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
                         id: t.id.clone(),
                         code: t.code.clone(),
                         summary: t.summary.clone(),
-                        trace: store.get(&t.id).zip(heads).map(|(r, h)| {
-                            TraceFeatures::from_record(r, h.trace_encoding, h.max_runs, h.max_steps)
-                        }),
+                        trace: store
+                            .get(&t.id)
+                            .zip(heads)
+                            .map(|(r, h)| trace_features(h, r, usize::MAX)),
                     })
                     .collect()
             };
