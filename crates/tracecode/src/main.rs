@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 ///
 /// The pipeline, one command per stage:
 ///
-///   corpus → trace → variants → pairs → train → eval → report
+///   corpus → trace → variants → pairs → [pretrain] → train → eval → report
 ///
 /// `tracecode pipeline` runs every available stage on a default corpus
 /// (the local Python standard library plus MBPP when present).
@@ -45,6 +45,7 @@ enum Command {
     /// Train a byte-level BPE tokenizer on code and docstrings.
     #[command(subcommand)]
     Tokenizer(commands::tokenizer::TokenizerCommand),
+    Pretrain(commands::pretrain::PretrainArgs),
     Train(commands::train::TrainArgs),
     Embed(commands::embed::EmbedArgs),
     Eval(commands::eval::EvalArgs),
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(&args),
         Command::BenchSet(bench) => bench.run(),
         Command::Tokenizer(command) => command.run(),
+        Command::Pretrain(args) => commands::pretrain::run(&args),
         Command::Train(args) => commands::train::run(&args),
         Command::Embed(args) => commands::embed::run(&args),
         Command::Eval(args) => commands::eval::run(&args).map(|_| ()),

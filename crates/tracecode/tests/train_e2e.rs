@@ -312,6 +312,89 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         assert_eq!(rows[0]["embedding"].as_array().unwrap().len(), 32);
     }
 
+    // Stage 1 (MLM + DOBF): resumes exactly, writes a masked-LM directory
+    // that contrastive training continues from, and from a BERT directory
+    // keeps BERT's head names and the sentence-transformers pooling.
+    std::fs::write(
+        d.join("pretrain.toml"),
+        "[data]\ncorpus = \"corpus.parquet\"\ntokenizer = \"tokenizer.json\"\nsplit = [0.9, 0.1]\n\
+         [model]\npreset = \"tiny\"\nmax_tokens = 96\n\
+         [train]\nsteps = 4\nbatch_size = 8\nwarmup = 1\nlr = 1e-3\ncheckpoint_every = 2\neval_every = 2\nthreads = 1\n",
+    )
+    .unwrap();
+    let pretrain = |out: &str, extra: &[&str]| {
+        let mut args = vec!["pretrain", "--config", "pretrain.toml", "-o", out];
+        args.extend(extra);
+        tracecode(&args, d)
+    };
+    let run = pretrain("pt-full", &[]);
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        stdout.contains("MLM: loss") && stdout.contains("DOBF: loss"),
+        "{stdout}"
+    );
+    pretrain("pt-resumed", &["--stop-after", "2"]);
+    let resumed = pretrain("pt-resumed", &[]);
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("resumed from step 2"));
+    let losses = |dir: &str| -> Vec<(i64, String, String)> {
+        metrics(&d.join(dir).join("metrics.jsonl"))
+            .iter()
+            .map(|m| {
+                (
+                    m["step"].as_i64().unwrap(),
+                    m["split"].as_str().unwrap().to_string(),
+                    format!("{:.5}", m["loss"].as_f64().unwrap()),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(losses("pt-full"), losses("pt-resumed"), "exact resume");
+    let train_lines: Vec<serde_json::Value> = metrics(&d.join("pt-full/metrics.jsonl"))
+        .into_iter()
+        .filter(|m| m["split"] == "train")
+        .collect();
+    assert_eq!(train_lines.len(), 4);
+    // Both objectives occur in the mix.
+    assert!(train_lines.iter().any(|m| m["mlm"].is_f64()));
+    assert!(train_lines.iter().any(|m| m["dobf"].is_f64()));
+    let config = json(&d.join("pt-full/model/config.json"));
+    assert_eq!(config["architectures"][0], "RobertaForMaskedLM");
+    tracecode(
+        &[
+            "train",
+            "--config",
+            &p("run.toml"),
+            "-o",
+            &p("from-pretrain"),
+            "--init",
+            &p("pt-full/model"),
+            "--steps",
+            "2",
+        ],
+        d,
+    );
+    assert!(d.join("from-pretrain/model/heads.safetensors").exists());
+    pretrain("pt-bert", &["--init", "bert", "--steps", "2"]);
+    let bert = d.join("pt-bert/model");
+    assert_eq!(
+        json(&bert.join("config.json"))["architectures"][0],
+        "BertForMaskedLM"
+    );
+    assert!(
+        json(&bert.join("1_Pooling/config.json"))["pooling_mode_cls_token"]
+            .as_bool()
+            .unwrap()
+    );
+    let names: Vec<String> = tch::Tensor::read_safetensors(bert.join("model.safetensors"))
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(names.iter().any(|n| n == "cls.predictions.bias"));
+    assert!(names
+        .iter()
+        .any(|n| n == "bert.embeddings.word_embeddings.weight"));
+
     // Embedding: code and text, with and without traces; unit vectors in input order.
     let variants: Vec<tracecode_data::VariantRecord> =
         tracecode_data::read_rows(&d.join("variants.parquet")).unwrap();

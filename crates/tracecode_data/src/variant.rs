@@ -95,6 +95,23 @@ pub enum Split {
     Test,
 }
 
+impl Split {
+    /// The split of a function: a pure function of its id, the seed and the
+    /// train / validation fractions (the rest is test), so every stage that
+    /// holds functions out (pairs, pre-training, evaluation) agrees.
+    pub fn of(function_id: &str, seed: u64, train: f64, valid: f64) -> Split {
+        let h = crate::schema::content_id(&format!("{seed}:{function_id}"));
+        let x = u32::from_str_radix(&h[..8], 16).unwrap_or(0) as f64 / f64::from(u32::MAX);
+        if x < train {
+            Split::Train
+        } else if x < train + valid {
+            Split::Validation
+        } else {
+            Split::Test
+        }
+    }
+}
+
 /// One contrastive training example of `tracecode pairs`: an anchor function,
 /// programs that should embed close to it, and programs that should not.
 /// Ids refer to rows of the variants file (whose `trace` holds code and runs).

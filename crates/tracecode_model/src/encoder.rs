@@ -168,6 +168,12 @@ impl Encoder {
         }
     }
 
+    /// The token embedding matrix [V, H]: masked-LM heads tie their output
+    /// projection to it, as BERT and RoBERTa do.
+    pub fn word_embedding_weight(&self) -> &Tensor {
+        &self.word_embeddings.ws
+    }
+
     /// Last hidden states [B, T, H] of `input_ids` [B, T] under
     /// `attention_mask` [B, T] (1 = token, 0 = padding).
     pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
@@ -244,7 +250,7 @@ const ENCODER_PREFIXES: &[&str] = &["roberta.", "bert.", "model.", "encoder_mode
 
 /// HF checkpoint key → this crate's name: strip a task prefix and map the old
 /// TF-style `gamma`/`beta` LayerNorm names.
-fn normalize_key(key: &str) -> String {
+pub(crate) fn normalize_key(key: &str) -> String {
     let mut k = key;
     for p in ENCODER_PREFIXES {
         if let Some(rest) = k.strip_prefix(p) {

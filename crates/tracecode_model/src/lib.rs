@@ -12,6 +12,7 @@ pub mod io;
 pub mod loss;
 pub mod model;
 pub mod optim;
+pub mod pretrain;
 pub mod pretrained;
 pub mod summarize;
 pub mod tokenizer;

@@ -238,6 +238,30 @@ impl CodeTokenizer {
         Ok(to_ids(enc.get_ids()))
     }
 
+    /// Token ids of one text with each token's byte range in `text` (special
+    /// tokens get an empty range), for masking by source position.
+    pub fn ids_with_offsets(&self, text: &str) -> Result<(Vec<i64>, Vec<(usize, usize)>)> {
+        let enc = self
+            .inner
+            .encode(text, true)
+            .map_err(|e| anyhow!("tokenizing: {e}"))?;
+        let offsets = enc
+            .get_offsets()
+            .iter()
+            .zip(enc.get_special_tokens_mask())
+            .map(|(&(a, b), &special)| if special == 1 { (0, 0) } else { (a, b) })
+            .collect();
+        Ok((to_ids(enc.get_ids()), offsets))
+    }
+
+    /// The id of the mask token (`<mask>` or `[MASK]`), if the vocabulary has one.
+    pub fn mask_id(&self) -> Option<i64> {
+        ["<mask>", "[MASK]"]
+            .iter()
+            .find_map(|t| self.inner.token_to_id(t))
+            .map(i64::from)
+    }
+
     /// Pads pre-tokenized sequences into `(input_ids, attention_mask)` [B, T].
     pub fn batch(&self, seqs: &[&[i64]], device: Device) -> (Tensor, Tensor) {
         let t = seqs.iter().map(|s| s.len()).max().unwrap_or(1).max(1);

@@ -253,7 +253,7 @@ struct CheckpointState {
     config: TrainConfig,
 }
 
-fn step_rng(seed: u64, step: i64, stream: u64) -> ChaCha8Rng {
+pub(crate) fn step_rng(seed: u64, step: i64, stream: u64) -> ChaCha8Rng {
     let mut rng =
         ChaCha8Rng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     rng.set_stream(stream);
@@ -262,7 +262,7 @@ fn step_rng(seed: u64, step: i64, stream: u64) -> ChaCha8Rng {
 
 /// The train examples of step `step`: epochs are seeded permutations, so the
 /// data position is a function of the step.
-fn batch_indices(n: usize, batch: usize, seed: u64, step: i64) -> Vec<usize> {
+pub(crate) fn batch_indices(n: usize, batch: usize, seed: u64, step: i64) -> Vec<usize> {
     let start = step as usize * batch;
     (start..start + batch)
         .map(|pos| {

@@ -5,10 +5,12 @@
 
 mod common;
 
+use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 use tracecode_model::config::EncoderConfig;
 use tracecode_model::encoder::{load_hf_weights, mean_pool, Encoder};
 use tracecode_model::model::{HeadsConfig, TraceCodeModel};
+use tracecode_model::pretrain::MaskedLm;
 use tracecode_model::tokenizer::{train_bpe, CodeTokenizer};
 
 fn helper(args: &[&str]) {
@@ -110,4 +112,72 @@ fn tracecode_export_loads_in_transformers_with_equal_embeddings() {
     let theirs = tensor(&hf["pooled"], Kind::Float);
     let diff = (ours - theirs).abs().max().double_value(&[]);
     assert!(diff < 1e-4, "max abs difference {diff}");
+}
+
+/// The masked-LM head of `tracecode pretrain`, both ways: a
+/// `RobertaForMaskedLM` saved by transformers gives the same logits here, and
+/// a TraceCode masked LM loads in `AutoModelForMaskedLM` with no weight left
+/// to initialise and the same logits.
+#[test]
+fn masked_lm_logits_match_transformers_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    helper(&["make_mlm", dir.path().to_str().unwrap()]);
+    // transformers' tokenizer is not needed here: write a minimal one so the
+    // directory loads (ids are given directly).
+    let texts = ["def f(x):\n    return x + 1\n".to_string()];
+    let tokenizer =
+        CodeTokenizer::from_tokenizer(train_bpe(texts.into_iter(), 300, 1, false).unwrap(), 64);
+    tokenizer.save(&dir.path().join("tokenizer.json")).unwrap();
+    let model = MaskedLm::load(dir.path(), 64, Device::Cpu).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected.json")).unwrap())
+            .unwrap();
+    let ids = tensor(&expected["ids"], Kind::Int64);
+    let mask = tensor(&expected["mask"], Kind::Int64);
+    let want = tensor(&expected["logits"], Kind::Float);
+    let (b, t) = ids.size2().unwrap();
+    let all = Tensor::arange(b * t, (Kind::Int64, Device::Cpu));
+    let got = tch::no_grad(|| model.logits(&ids, &mask, &all, false)).view([b, t, -1]);
+    // Padding positions are not compared: their states are unspecified.
+    let m = mask.unsqueeze(-1).to_kind(Kind::Float);
+    let diff = ((&got - want) * m).abs().max().double_value(&[]);
+    assert!(
+        diff < 1e-4,
+        "transformers → TraceCode: max abs difference {diff}"
+    );
+
+    // TraceCode → transformers, after one optimizer step so no parameter
+    // (the head's bias included) is at its initial value.
+    let mut opt = tch::nn::Sgd::default().build(&model.vs, 0.1).unwrap();
+    let loss = model
+        .logits(&ids, &mask, &all, true)
+        .logsumexp([1], false)
+        .mean(Kind::Float);
+    opt.backward_step(&loss);
+    let out = tempfile::tempdir().unwrap();
+    model.save(out.path()).unwrap();
+    let ids_path = out.path().join("ids.json");
+    std::fs::write(&ids_path, serde_json::to_string(&expected["ids"]).unwrap()).unwrap();
+    let hf_path = out.path().join("hf.json");
+    helper(&[
+        "mlm",
+        out.path().to_str().unwrap(),
+        ids_path.to_str().unwrap(),
+        hf_path.to_str().unwrap(),
+    ]);
+    let hf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&hf_path).unwrap()).unwrap();
+    assert_eq!(
+        hf["missing"],
+        serde_json::json!([]),
+        "every weight was saved"
+    );
+    let ones = ids.ones_like();
+    let ours = tch::no_grad(|| model.logits(&ids, &ones, &all, false)).view([b, t, -1]);
+    let theirs = tensor(&hf["logits"], Kind::Float);
+    let diff = (ours - theirs).abs().max().double_value(&[]);
+    assert!(
+        diff < 1e-4,
+        "TraceCode → transformers: max abs difference {diff}"
+    );
 }

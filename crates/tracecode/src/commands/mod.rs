@@ -7,6 +7,7 @@ pub mod embed;
 pub mod eval;
 pub mod pairs;
 pub mod pipeline;
+pub mod pretrain;
 pub mod render;
 pub mod report;
 pub mod tokenizer;

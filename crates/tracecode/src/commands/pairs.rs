@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use tracecode_data::schema::{content_id, serde_name};
+use tracecode_data::schema::serde_name;
 use tracecode_data::{
     read_rows, write_rows, EquivalenceLabel, FunctionRecord, PairExample, Split, VariantRecord,
     VariantRole,
@@ -75,17 +75,9 @@ pub struct PairsArgs {
     pub max_per_example: usize,
 }
 
-/// The split of a function: a pure function of its id, the seed and the fractions.
+/// The split of a function (see [`Split::of`]).
 pub fn split_of(function_id: &str, seed: u64, train: f64, valid: f64) -> Split {
-    let h = content_id(&format!("{seed}:{function_id}"));
-    let x = u32::from_str_radix(&h[..8], 16).unwrap_or(0) as f64 / f64::from(u32::MAX);
-    if x < train {
-        Split::Train
-    } else if x < train + valid {
-        Split::Validation
-    } else {
-        Split::Test
-    }
+    Split::of(function_id, seed, train, valid)
 }
 
 pub fn parse_split(s: &str) -> Result<(f64, f64)> {

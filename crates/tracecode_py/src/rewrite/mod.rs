@@ -187,6 +187,32 @@ pub fn apply_rewrite(kind: RewriteKind, v: &Variant, seed: u64) -> Result<Varian
     Ok(v.then(out.code, kind.name(), &out.renames, out.note))
 }
 
+/// Where each local name of `code` occurs: for every parameter, local
+/// variable and nested function the function binds (in order of first
+/// appearance), the byte ranges of all its occurrences. These are the names
+/// DOBF-style identifier deobfuscation hides and asks a model to recover; the
+/// function's own name, globals, builtins and attributes are not among them.
+/// `NotApplicable` when names are observable or scoping is beyond the
+/// analysis (as for the renaming rewrites).
+pub fn local_name_sites(
+    code: &str,
+) -> Result<Vec<(String, Vec<std::ops::Range<usize>>)>, EditError> {
+    let f = ParsedFunction::parse(code)?;
+    let r = scope::renamable(&f)?;
+    let mut sites: Vec<(String, Vec<std::ops::Range<usize>>)> = r
+        .names
+        .iter()
+        .map(|(n, _)| (n.clone(), Vec::new()))
+        .collect();
+    for (range, name) in &r.sites {
+        if let Some((_, ranges)) = sites.iter_mut().find(|(n, _)| n == name) {
+            ranges.push(range.start().to_usize()..range.end().to_usize());
+        }
+    }
+    sites.retain(|(_, ranges)| !ranges.is_empty());
+    Ok(sites)
+}
+
 /// Up to `steps` rewrites of `code` in a row, each of a kind drawn from
 /// `seed` among those that apply at that point; stops early when none does.
 /// `NotApplicable` only when not even one rewrite applies.

@@ -404,3 +404,23 @@ for case in cases:
 print('ok' if not bad else f"{len(bad)} of {len(cases)} differ:\n" + "\n".join(bad[:5]))
 print(len(cases), 'cases')
 "#;
+
+#[test]
+fn local_name_sites_cover_every_occurrence_of_locals_only() {
+    let src = "def scale(xs, k=2):\n    out = []\n    for x in xs:\n        out.append(x * k + len(xs))\n    return scale.cache or out\n";
+    let sites = local_name_sites(src).unwrap();
+    let names: Vec<&str> = sites.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["xs", "k", "out", "x"]);
+    for (name, ranges) in &sites {
+        for r in ranges {
+            assert_eq!(&src[r.clone()], name);
+        }
+    }
+    let count = |n: &str| sites.iter().find(|(m, _)| m == n).unwrap().1.len();
+    assert_eq!(
+        (count("xs"), count("k"), count("out"), count("x")),
+        (3, 2, 3, 2)
+    );
+    // Observable names: nothing may be hidden.
+    assert!(local_name_sites("def f(a):\n    return locals()\n").is_err());
+}
