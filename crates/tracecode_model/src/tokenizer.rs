@@ -157,6 +157,9 @@ pub fn wordpiece_from_vocab(dir: &Path) -> Result<Tokenizer> {
     Ok(tokenizer)
 }
 
+/// A token's `(start, end)` byte offsets in its text.
+pub type ByteRange = (usize, usize);
+
 /// A loaded `tokenizer.json` with the ids the encoder needs.
 pub struct CodeTokenizer {
     inner: Tokenizer,
@@ -240,7 +243,7 @@ impl CodeTokenizer {
 
     /// Token ids of one text with each token's byte range in `text` (special
     /// tokens get an empty range), for masking by source position.
-    pub fn ids_with_offsets(&self, text: &str) -> Result<(Vec<i64>, Vec<(usize, usize)>)> {
+    pub fn ids_with_offsets(&self, text: &str) -> Result<(Vec<i64>, Vec<ByteRange>)> {
         let enc = self
             .inner
             .encode(text, true)

@@ -187,6 +187,9 @@ pub fn apply_rewrite(kind: RewriteKind, v: &Variant, seed: u64) -> Result<Varian
     Ok(v.then(out.code, kind.name(), &out.renames, out.note))
 }
 
+/// Local names with the byte ranges of their occurrences.
+pub type NameSites = Vec<(String, Vec<std::ops::Range<usize>>)>;
+
 /// Where each local name of `code` occurs: for every parameter, local
 /// variable and nested function the function binds (in order of first
 /// appearance), the byte ranges of all its occurrences. These are the names
@@ -194,12 +197,10 @@ pub fn apply_rewrite(kind: RewriteKind, v: &Variant, seed: u64) -> Result<Varian
 /// function's own name, globals, builtins and attributes are not among them.
 /// `NotApplicable` when names are observable or scoping is beyond the
 /// analysis (as for the renaming rewrites).
-pub fn local_name_sites(
-    code: &str,
-) -> Result<Vec<(String, Vec<std::ops::Range<usize>>)>, EditError> {
+pub fn local_name_sites(code: &str) -> Result<NameSites, EditError> {
     let f = ParsedFunction::parse(code)?;
     let r = scope::renamable(&f)?;
-    let mut sites: Vec<(String, Vec<std::ops::Range<usize>>)> = r
+    let mut sites: NameSites = r
         .names
         .iter()
         .map(|(n, _)| (n.clone(), Vec::new()))

@@ -8,7 +8,7 @@ use serde_json::json;
 use tracecode_data::{read_rows, ClonePair};
 use tracecode_eval::metrics::auroc;
 
-use super::encoder::{Encoder, TraceStore};
+use super::encoder::Encoder;
 use super::{Outcome, Score, TaskContext};
 
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
@@ -39,13 +39,13 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
             });
         }
     }
-    let store = if encoder.uses_traces() {
+    let traces: Vec<_> = if encoder.uses_traces() {
         let wanted: HashSet<String> = ids.iter().cloned().collect();
-        TraceStore::load(Some(&ctx.variants()), Some(&ctx.traces()), &wanted)?
+        let store = ctx.clone_traces(&wanted)?;
+        ids.iter().map(|id| store.get(id)).collect()
     } else {
-        TraceStore::default()
+        vec![None; ids.len()]
     };
-    let traces: Vec<_> = ids.iter().map(|id| store.get(id)).collect();
     let vectors = encoder.embed(&texts, &traces)?;
     let scores: Vec<f64> = pairs
         .iter()

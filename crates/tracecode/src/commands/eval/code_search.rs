@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use anyhow::{bail, Result};
 use serde_json::json;
-use tracecode_data::variant::{EquivalenceLabel, VariantRecord, VariantRole};
-use tracecode_data::{Split, TraceRecord};
+use tracecode_data::variant::{EquivalenceLabel, VariantRole};
+use tracecode_data::TraceRecord;
 use tracecode_eval::metrics::map_at_r_from_scores;
 
 use super::encoder::{Encoder, Vectors};
@@ -20,20 +20,19 @@ const PLOTTED_GROUPS: usize = 12;
 
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     let mut groups: BTreeMap<String, Vec<(String, TraceRecord)>> = BTreeMap::new();
-    tracecode_data::io::for_each_parquet_row(&ctx.variants(), |row: VariantRecord| {
+    for row in ctx.held_out_variants()? {
         let keep = match row.role {
             VariantRole::Original => true,
             VariantRole::Rewrite => row.label == EquivalenceLabel::TraceEquivalent,
             VariantRole::Mutant => false,
         };
-        if keep && ctx.split_of(&row.function_id) == Split::Test {
+        if keep {
             groups
                 .entry(row.function_id.clone())
                 .or_default()
-                .push((row.id, row.trace));
+                .push((row.id.clone(), row.trace.clone()));
         }
-        Ok(())
-    })?;
+    }
     // Original first, then rewrites in id order: deterministic.
     let mut chosen: Vec<(String, Vec<(String, TraceRecord)>)> = Vec::new();
     for (function, mut members) in groups {

@@ -218,24 +218,29 @@ impl TraceStore {
     /// Adds the traced records of `ids` from `path`, a `tracecode variants`
     /// or a `tracecode trace` output; ids already present are kept.
     pub fn read_file(&mut self, path: &Path, ids: &HashSet<String>) -> Result<()> {
-        let records = &mut self.records;
-        let mut keep = |id: &str, rec: TraceRecord| {
-            if ids.contains(id) && !rec.runs.is_empty() && !records.contains_key(id) {
-                records.insert(id.to_string(), rec);
-            }
-        };
         let as_variants = tracecode_data::io::for_each_parquet_row(path, |row: VariantRecord| {
-            keep(&row.id, row.trace);
+            if ids.contains(&row.id) {
+                self.insert(&row.id, row.trace);
+            }
             Ok(())
         });
         if as_variants.is_err() {
             tracecode_data::io::for_each_parquet_row(path, |rec: TraceRecord| {
-                keep(&rec.id.clone(), rec);
+                if ids.contains(&rec.id) {
+                    self.insert(&rec.id.clone(), rec);
+                }
                 Ok(())
             })
             .with_context(|| format!("{} holds neither traces nor variants", path.display()))?;
         }
         Ok(())
+    }
+
+    /// Keeps `rec` for `id` if it has runs and `id` has no record yet.
+    pub fn insert(&mut self, id: &str, rec: TraceRecord) {
+        if !rec.runs.is_empty() && !self.records.contains_key(id) {
+            self.records.insert(id.to_string(), rec);
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&TraceRecord> {

@@ -8,17 +8,19 @@ mod nl_search;
 mod summarize;
 mod vuln;
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
+use tracecode_data::variant::VariantRecord;
 use tracecode_data::Split;
 
 use super::pairs::{parse_split, split_of};
-use encoder::{Encoder, EncoderSpec};
+use encoder::{Encoder, EncoderSpec, TraceStore};
 
 /// Evaluate encoders on the downstream tasks.
 ///
@@ -221,13 +223,69 @@ pub struct TaskResult {
     pub seconds: f64,
 }
 
-/// Everything a task needs besides the encoder.
+/// Everything a task needs besides the encoder, and what every encoder's
+/// run of a task shares (read once per `tracecode eval`, not per encoder).
 pub struct TaskContext<'a> {
     pub args: &'a EvalArgs,
     pub fractions: (f64, f64),
+    held_out_variants: OnceCell<Vec<VariantRecord>>,
+    clone_traces: OnceCell<TraceStore>,
 }
 
-impl TaskContext<'_> {
+impl<'a> TaskContext<'a> {
+    pub fn new(args: &'a EvalArgs) -> Result<Self> {
+        Ok(TaskContext {
+            args,
+            fractions: parse_split(&args.split)?,
+            held_out_variants: OnceCell::new(),
+            clone_traces: OnceCell::new(),
+        })
+    }
+
+    /// The rows of RUN/variants.parquet whose function is held out (test split).
+    pub fn held_out_variants(&self) -> Result<&[VariantRecord]> {
+        if let Some(rows) = self.held_out_variants.get() {
+            return Ok(rows);
+        }
+        let mut rows = Vec::new();
+        tracecode_data::io::for_each_parquet_row(&self.variants(), |row: VariantRecord| {
+            if self.split_of(&row.function_id) == Split::Test {
+                rows.push(row);
+            }
+            Ok(())
+        })?;
+        Ok(self.held_out_variants.get_or_init(|| rows))
+    }
+
+    /// The traces of the programs `ids` of the clone pairs: from the held-out
+    /// variants, else (pairs made elsewhere) from the run's variants and traces.
+    pub fn clone_traces(&self, ids: &HashSet<String>) -> Result<&TraceStore> {
+        if let Some(store) = self.clone_traces.get() {
+            return Ok(store);
+        }
+        let mut store = TraceStore::default();
+        if self.variants().exists() {
+            for row in self.held_out_variants()? {
+                if ids.contains(&row.id) {
+                    store.insert(&row.id, row.trace.clone());
+                }
+            }
+        }
+        let missing: HashSet<String> = ids
+            .iter()
+            .filter(|id| store.get(id).is_none())
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            for path in [self.variants(), self.traces()] {
+                if path.exists() {
+                    store.read_file(&path, &missing)?;
+                }
+            }
+        }
+        Ok(self.clone_traces.get_or_init(|| store))
+    }
+
     pub fn split_of(&self, function_id: &str) -> Split {
         split_of(
             function_id,
@@ -298,10 +356,7 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
             bail!("encoder name {} is given twice", e.name);
         }
     }
-    let ctx = TaskContext {
-        args,
-        fractions: parse_split(&args.split)?,
-    };
+    let ctx = TaskContext::new(args)?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
     let mut results = Vec::new();
