@@ -87,6 +87,9 @@ impl Default for ReprBuf {
 }
 
 /// `tp_name` of the object's type (e.g. `int`, `numpy.ndarray`).
+///
+/// # Safety
+/// The caller holds the GIL and every object pointer is a valid (borrowed) Python object.
 pub unsafe fn type_name(obj: *mut ffi::PyObject) -> String {
     let tp = ffi::Py_TYPE(obj);
     let name = (*tp).tp_name;
@@ -97,6 +100,9 @@ pub unsafe fn type_name(obj: *mut ffi::PyObject) -> String {
 }
 
 /// The text of a `str` object (lossy), or None.
+///
+/// # Safety
+/// The caller holds the GIL and every object pointer is a valid (borrowed) Python object.
 pub unsafe fn str_text(obj: *mut ffi::PyObject) -> Option<String> {
     let mut n: ffi::Py_ssize_t = 0;
     let p = ffi::PyUnicode_AsUTF8AndSize(obj, &mut n);
@@ -150,6 +156,9 @@ unsafe fn push_generic(buf: &mut ReprBuf, obj: *mut ffi::PyObject) {
 }
 
 /// Render `obj` into `buf` (call `buf.reset` first and `buf.finish` after).
+///
+/// # Safety
+/// The caller holds the GIL and every object pointer is a valid (borrowed) Python object.
 pub unsafe fn write_repr(buf: &mut ReprBuf, obj: *mut ffi::PyObject) {
     if buf.full {
         return;
@@ -166,7 +175,7 @@ pub unsafe fn write_repr(buf: &mut ReprBuf, obj: *mut ffi::PyObject) {
     if ffi::PyLong_CheckExact(obj) != 0 {
         let mut overflow = 0;
         let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
-        if overflow == 0 && !(v == -1 && !ffi::PyErr_Occurred().is_null()) {
+        if overflow == 0 && (v != -1 || ffi::PyErr_Occurred().is_null()) {
             return buf.push(&v.to_string());
         }
         ffi::PyErr_Clear();
@@ -339,6 +348,9 @@ unsafe fn int_bits(obj: *mut ffi::PyObject) -> u64 {
 }
 
 /// Convenience: bounded repr of `obj` as a new String.
+///
+/// # Safety
+/// The caller holds the GIL and every object pointer is a valid (borrowed) Python object.
 pub unsafe fn bounded_repr(obj: *mut ffi::PyObject, limit: usize) -> String {
     let mut b = ReprBuf::new();
     b.reset(limit);
@@ -350,6 +362,9 @@ pub unsafe fn bounded_repr(obj: *mut ffi::PyObject, limit: usize) -> String {
 /// Whether `obj` is small, plain JSON data (None/bool/int/finite float/str,
 /// lists/tuples, dicts with str keys) within `budget` units (one per node plus
 /// one per string char), so `json.dumps` is cheap and cannot run user code.
+///
+/// # Safety
+/// The caller holds the GIL and every object pointer is a valid (borrowed) Python object.
 pub unsafe fn json_plain(obj: *mut ffi::PyObject, budget: &mut i64, depth: u32) -> bool {
     *budget -= 1;
     if *budget < 0 || depth > 64 {
@@ -416,6 +431,9 @@ pub unsafe fn json_plain(obj: *mut ffi::PyObject, budget: &mut i64, depth: u32) 
 }
 
 /// Name of a type object (`tp_name`), e.g. `ZeroDivisionError`.
+///
+/// # Safety
+/// The caller holds the GIL and every object pointer is a valid (borrowed) Python object.
 pub unsafe fn type_name_of_type(tp: *mut ffi::PyObject) -> String {
     if tp.is_null() || ffi::PyType_Check(tp) == 0 {
         return "?".into();

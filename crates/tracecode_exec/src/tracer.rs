@@ -83,6 +83,9 @@ unsafe fn intern(s: &std::ffi::CStr) -> *mut ffi::PyObject {
 
 impl Tracer {
     /// `limit_exc` is the `TracecodeLimit` class (borrowed; kept alive by the worker).
+    ///
+    /// # Safety
+    /// The caller holds the GIL; object pointers are valid Python objects.
     pub unsafe fn new(
         user_filename: *mut ffi::PyObject,
         limit_exc: *mut ffi::PyObject,
@@ -121,12 +124,18 @@ impl Tracer {
 
     /// Make `self` the active tracer and install the C trace function.
     /// `traceobj` is the sentinel reported by `sys.gettrace()`.
+    ///
+    /// # Safety
+    /// The caller holds the GIL; object pointers are valid Python objects.
     pub unsafe fn install(self: &mut Box<Self>, traceobj: *mut ffi::PyObject) {
         CURRENT = &mut **self as *mut Tracer;
         crate::sandbox::audit::internal(|| ffi::PyEval_SetTrace(Some(trace_fn), traceobj));
     }
 
     /// Remove the trace function; flush and release all frame snapshots.
+    ///
+    /// # Safety
+    /// The caller holds the GIL; object pointers are valid Python objects.
     pub unsafe fn uninstall(&mut self) {
         crate::sandbox::audit::internal(|| ffi::PyEval_SetTrace(None, std::ptr::null_mut()));
         CURRENT = std::ptr::null_mut();
@@ -417,7 +426,7 @@ unsafe extern "C" fn trace_fn(
 impl Drop for Tracer {
     fn drop(&mut self) {
         unsafe {
-            if CURRENT == self as *mut Tracer {
+            if std::ptr::eq(CURRENT, self as *mut Tracer) {
                 self.uninstall();
             }
             for mut s in self.stack.drain(..) {

@@ -112,8 +112,8 @@ const DENIED_PREFIXES: &[&str] = &[
 pub struct AuditState {
     /// Off during start-up; on once the sandbox is in place.
     pub enforcing: bool,
-    /// >0 while the worker itself performs audited operations (e.g. installing
-    /// the C trace function raises `sys.settrace`).
+    /// Positive while the worker itself performs audited operations (e.g.
+    /// installing the C trace function raises `sys.settrace`).
     pub internal: u32,
     /// First denial since the last `take_denied`.
     pub denied: Option<String>,
@@ -251,9 +251,7 @@ unsafe fn check_open(args: *mut ffi::PyObject) -> Option<String> {
             return Some("open for writing".into());
         }
     }
-    let Some(p) = str_of(path) else {
-        return None;
-    };
+    let p = str_of(path)?;
     let norm = normalize(Path::new(&p));
     if state()
         .read_prefixes
