@@ -52,6 +52,13 @@ pub struct HeadsConfig {
     pub max_runs: usize,
     /// Steps per run (the outcome step included).
     pub max_steps: usize,
+    /// Heads that start as the identity on the pooled encoder state:
+    /// code-only = pooled + MLP(pooled) and fused = pooled + fusion(pooled,
+    /// trace), with the last layers zero-initialised, so a pretrained
+    /// encoder's embedding is where continued training starts (not a random
+    /// projection of it). The embedding then has the encoder's hidden size
+    /// (`embed_dim` is not used).
+    pub residual: bool,
     /// How the encoder's token states are pooled. Unset: as the encoder
     /// directory's sentence-transformers configuration says (mean without
     /// one); a saved model records the pooling it was trained with.
@@ -72,21 +79,50 @@ impl Default for HeadsConfig {
             max_code_tokens: 256,
             max_runs: 8,
             max_steps: 128,
+            residual: false,
             pooling: None,
         }
     }
 }
 
-fn mlp(vs: nn::Path, input: i64, hidden: i64, output: i64) -> nn::Sequential {
+impl HeadsConfig {
+    /// The size of the embeddings the heads output on an encoder of `hidden` size.
+    pub fn output_dim(&self, hidden: i64) -> i64 {
+        if self.residual {
+            hidden
+        } else {
+            self.embed_dim
+        }
+    }
+}
+
+/// Linear layers initialised as `tch` does, or to zero (the output layers of
+/// residual heads, which then start as the identity).
+fn linear(vs: nn::Path, input: i64, output: i64, zero: bool) -> nn::Linear {
+    let config = if zero {
+        nn::LinearConfig {
+            ws_init: nn::Init::Const(0.0),
+            bs_init: Some(nn::Init::Const(0.0)),
+            bias: true,
+        }
+    } else {
+        Default::default()
+    };
+    nn::linear(vs, input, output, config)
+}
+
+fn mlp(vs: nn::Path, input: i64, hidden: i64, output: i64, zero_output: bool) -> nn::Sequential {
     nn::seq()
-        .add(nn::linear(&vs / "0", input, hidden, Default::default()))
+        .add(linear(&vs / "0", input, hidden, false))
         .add_fn(|x| x.gelu("none"))
-        .add(nn::linear(&vs / "2", hidden, output, Default::default()))
+        .add(linear(&vs / "2", hidden, output, zero_output))
 }
 
 struct Heads {
     code: nn::Sequential,
     trace: Option<(TraceEncoder, FusionLayer)>,
+    /// Outputs are added to the pooled state (see [`HeadsConfig::residual`]).
+    residual: bool,
 }
 
 enum FusionLayer {
@@ -152,7 +188,8 @@ impl TraceCodeModel {
 
     fn build_heads(vs: &nn::VarStore, hidden: i64, c: &HeadsConfig) -> Heads {
         let root = vs.root() / HEADS_SCOPE;
-        let code = mlp(&root / "code_head", hidden, hidden, c.embed_dim);
+        let (out, zero) = (c.output_dim(hidden), c.residual);
+        let code = mlp(&root / "code_head", hidden, hidden, out, zero);
         let trace = c.use_traces.then(|| {
             let enc = TraceEncoder::new(
                 &(&root / "trace"),
@@ -164,32 +201,21 @@ impl TraceCodeModel {
             let both = hidden + enc.out_dim;
             let fusion = match c.fusion {
                 Fusion::Concat => {
-                    FusionLayer::Concat(mlp(&root / "fusion", both, hidden, c.embed_dim))
+                    FusionLayer::Concat(mlp(&root / "fusion", both, hidden, out, zero))
                 }
                 Fusion::Gated => FusionLayer::Gated {
-                    code: nn::linear(
-                        &root / "fusion" / "code",
-                        hidden,
-                        c.embed_dim,
-                        Default::default(),
-                    ),
-                    trace: nn::linear(
-                        &root / "fusion" / "trace",
-                        enc.out_dim,
-                        c.embed_dim,
-                        Default::default(),
-                    ),
-                    gate: nn::linear(
-                        &root / "fusion" / "gate",
-                        both,
-                        c.embed_dim,
-                        Default::default(),
-                    ),
+                    code: linear(&root / "fusion" / "code", hidden, out, zero),
+                    trace: linear(&root / "fusion" / "trace", enc.out_dim, out, zero),
+                    gate: linear(&root / "fusion" / "gate", both, out, false),
                 },
             };
             (enc, fusion)
         });
-        Heads { code, trace }
+        Heads {
+            code,
+            trace,
+            residual: c.residual,
+        }
     }
 
     /// Loads a model directory. With `heads` given, a plain HF encoder
@@ -294,6 +320,7 @@ impl TraceCodeModel {
     /// or the pooled states themselves for an as-is encoder.
     pub fn code_embedding(&self, pooled: &Tensor) -> Tensor {
         match &self.heads {
+            Some(h) if h.residual => pooled + h.code.forward(pooled),
             Some(h) => h.code.forward(pooled),
             None => pooled.shallow_clone(),
         }
@@ -302,8 +329,18 @@ impl TraceCodeModel {
     /// The fused embedding (unnormalised); the code-only one when the model
     /// has no trace branch.
     pub fn fused_embedding(&self, pooled: &Tensor, traces: &TraceBatch, train: bool) -> Tensor {
-        match self.heads.as_ref().and_then(|h| h.trace.as_ref()) {
-            Some((enc, fusion)) => fusion.forward(pooled, &enc.forward(traces, train)),
+        let Some(heads) = &self.heads else {
+            return self.code_embedding(pooled);
+        };
+        match &heads.trace {
+            Some((enc, fusion)) => {
+                let fused = fusion.forward(pooled, &enc.forward(traces, train));
+                if heads.residual {
+                    pooled + fused
+                } else {
+                    fused
+                }
+            }
             None => self.code_embedding(pooled),
         }
     }
@@ -362,6 +399,33 @@ mod tests {
                 embed(&loaded).allclose(&before, 1e-6, 1e-6, false),
                 "{fusion:?} {kind:?}"
             );
+        }
+    }
+
+    #[test]
+    fn residual_heads_start_as_the_pretrained_embedding() {
+        let config = EncoderConfig::preset("tiny", 300).unwrap();
+        let feats = TraceFeatures {
+            runs: vec![vec![[1, 5, 2], [255, 9, 0]]],
+        };
+        for fusion in [Fusion::Concat, Fusion::Gated] {
+            let heads = HeadsConfig {
+                fusion,
+                residual: true,
+                trace_dim: 16,
+                ..Default::default()
+            };
+            let model = TraceCodeModel::new(&config, heads, tokenizer(), Device::Cpu);
+            let ids = model.tokenizer.ids("def f3(x):\n    return x + 3").unwrap();
+            tch::no_grad(|| {
+                let pooled = model.pooled(&[ids.as_slice()], false);
+                assert_eq!(pooled.size(), vec![1, config.hidden_size]);
+                let code = model.code_embedding(&pooled);
+                let fused =
+                    model.fused_embedding(&pooled, &TraceBatch::new(&[&feats], Device::Cpu), false);
+                assert!(code.allclose(&pooled, 0.0, 0.0, false), "{fusion:?}");
+                assert!(fused.allclose(&pooled, 0.0, 0.0, false), "{fusion:?}");
+            });
         }
     }
 

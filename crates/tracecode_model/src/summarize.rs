@@ -735,7 +735,10 @@ impl Summarizer {
     fn new(model: &TraceCodeModel, vocab: Vocab, config: SummarizerConfig) -> Self {
         tch::manual_seed(config.seed as i64);
         let hidden = model.encoder.config.hidden_size;
-        let pooled = model.heads_config.as_ref().map_or(hidden, |h| h.embed_dim);
+        let pooled = model
+            .heads_config
+            .as_ref()
+            .map_or(hidden, |h| h.output_dim(hidden));
         let vs = nn::VarStore::new(model.device());
         let decoder = Decoder::new(&vs.root(), &config, vocab.size() as i64, hidden, pooled);
         Summarizer {
