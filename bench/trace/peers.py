@@ -2,19 +2,20 @@
 trace --replay` output, executed (a) untraced, (b) under a minimal
 sys.settrace harness recording the same data as tracecode (line sequence and
 bounded reprs of variables written on each line, user frames only), or
-(c) under pysnooper (the tracer SemCoder used), output to a null sink; the
-pysnooper mode does not yet finish on every MBPP run, so bench/trace/run
-leaves it out.
+(c) under pysnooper (the tracer SemCoder used), output to a null sink.
 
-Usage: peers.py CORPUS.jsonl TRACES.jsonl MODE RUNS [MAX_JOBS]
-MAX_JOBS keeps only the first jobs (pysnooper is too slow for all of them);
-compare sides by rate (runs/s), not by total time.
-Prints one JSON line: {"mode", "runs", "events", "seconds": [...]}.
+Usage: peers.py CORPUS.jsonl TRACES.jsonl MODE RUNS [TIMEOUT_S]
+TIMEOUT_S caps each call's wall time (SIGALRM): pysnooper formats the full
+repr of every local on every line before truncating it, so a call on a large
+input can take minutes under it. A capped call counts with the time it was
+given, so a capped side's runs/s is an upper bound on its real rate.
+Prints one JSON line: {"mode", "runs", "events", "timeouts", "seconds": [...]}.
 """
 import contextlib
 import io
 import json
 import reprlib
+import signal
 import sys
 import time
 
@@ -73,10 +74,22 @@ class NullSink:
         pass
 
 
-def run_once(jobs, mode):
-    events = 0
+class CallTimeout(BaseException):
+    pass
+
+
+def on_alarm(signum, frame):
+    raise CallTimeout()
+
+
+def run_once(jobs, mode, timeout):
+    """Runs every job once; returns (line events recorded, calls capped)."""
+    events, timeouts = 0, 0
+    signal.signal(signal.SIGALRM, on_alarm)
     for code, name, call in jobs:
         ns = {"__name__": "__tracecode__"}
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
         with contextlib.redirect_stdout(io.StringIO()):
             try:
                 exec(code, ns)
@@ -96,22 +109,26 @@ def run_once(jobs, mode):
                     events += len(rec.lines)
                 else:
                     eval(call, ns)
+            except CallTimeout:
+                sys.settrace(None)
+                timeouts += 1
             except BaseException:
                 sys.settrace(None)
-    return events
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    return events, timeouts
 
 
 def main():
     corpus_path, traces_path, mode, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     jobs = load(corpus_path, traces_path)
-    if len(sys.argv) > 5:
-        jobs = jobs[: int(sys.argv[5])]
-    seconds, events = [], 0
+    seconds, events, timeouts = [], 0, 0
     for _ in range(runs):
         start = time.perf_counter()
-        events = run_once(jobs, mode)
+        events, timeouts = run_once(jobs, mode, timeout)
         seconds.append(time.perf_counter() - start)
-    print(json.dumps({"mode": mode, "runs": len(jobs), "events": events, "seconds": seconds}))
+    print(json.dumps({"mode": mode, "runs": len(jobs), "events": events, "timeouts": timeouts, "seconds": seconds}))
 
 
 if __name__ == "__main__":
