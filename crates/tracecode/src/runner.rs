@@ -1,9 +1,8 @@
 //! The sandboxed worker pool as the trace and variants stages use it: sandbox
 //! options shared by both commands, one traced call, and the checkpointed
-//! parallel loop that writes results atomically as it goes.
+//! parallel loop that writes results in atomic parts as it goes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{anyhow, Context, Result};
@@ -11,7 +10,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 use tracecode_data::trace::own_lines;
-use tracecode_data::{write_rows, Cfg, RunResult, TracedRun};
+use tracecode_data::{Cfg, PartedOutput, RunResult, TracedRun};
 use tracecode_exec::{Limits, RunRequest, Supervisor, SupervisorConfig};
 
 use crate::progress;
@@ -31,7 +30,7 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 100_000)]
     pub max_events: u64,
 
-    /// Rewrite the output after this many newly processed functions.
+    /// Write a part of the output after this many newly processed functions.
     #[arg(long, default_value_t = 200)]
     pub checkpoint: usize,
 }
@@ -97,15 +96,17 @@ impl Runner {
         }
     }
 
-    /// Applies `work` to every item in parallel, appends the rows it returns
-    /// to `done` (in item order) and rewrites `output` atomically after every
-    /// checkpoint. The bar shows live counts of `status_of` over new rows.
+    /// Applies `work` to every item in parallel and writes the rows it
+    /// returns, in item order, as one part of `output` per checkpoint (see
+    /// [`PartedOutput`]): memory holds one checkpoint's rows, and an
+    /// interrupted run keeps every finished checkpoint. At the end the parts
+    /// are merged into `output` after the rows it already had. The bar shows
+    /// live counts of `status_of` over new rows.
     pub fn for_each_checkpointed<T: Sync, R: Send + Serialize + DeserializeOwned>(
         &self,
         items: &[T],
         label: &str,
-        done: &mut Vec<R>,
-        output: &Path,
+        output: &PartedOutput,
         work: impl Fn(&T) -> Vec<R> + Sync,
         status_of: impl Fn(&R) -> String + Sync,
     ) -> Result<()> {
@@ -132,14 +133,11 @@ impl Runner {
                     })
                     .collect()
             });
-            done.extend(rows.into_iter().flatten());
-            write_rows(output, done)?;
+            let rows: Vec<R> = rows.into_iter().flatten().collect();
+            output.write_part(&rows)?;
         }
         bar.finish_and_clear();
-        if items.is_empty() {
-            write_rows(output, done)?;
-        }
-        Ok(())
+        output.merge::<R>()
     }
 }
 

@@ -123,6 +123,32 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
         again[..6].iter().map(|r| &r["id"]).collect::<Vec<_>>(),
         rows.iter().map(|r| &r["id"]).collect::<Vec<_>>()
     );
+    let parts = dir.path().join("traces.jsonl.parts");
+    assert!(!parts.exists(), "parts are merged and removed");
+
+    // An interrupted run leaves its finished checkpoints as parts: here the
+    // 8 rows as the one part of a run that had no output yet. The next run
+    // skips them and merges them with its own.
+    std::fs::create_dir_all(&parts).unwrap();
+    std::fs::rename(&traces, parts.join("part-000000.jsonl")).unwrap();
+    let out = tracecode(
+        &[
+            "trace",
+            corpus.to_str().unwrap(),
+            "-o",
+            traces.to_str().unwrap(),
+            "--inputs",
+            "5",
+            "--limit",
+            "9",
+        ],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("8 already traced, 1 to trace"));
+    let merged = read_traces(&traces);
+    assert_eq!(merged.len(), 9);
+    assert_eq!(merged[..8], again[..]);
+    assert!(!parts.exists());
 
     // Replay: the same calls run again give the same results (tracing is deterministic).
     let replayed = dir.path().join("replayed.jsonl");
@@ -138,8 +164,8 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
         dir.path(),
     );
     let replayed = read_traces(&replayed);
-    assert_eq!(replayed.len(), 8);
-    for (a, b) in again.iter().zip(&replayed) {
+    assert_eq!(replayed.len(), 9);
+    for (a, b) in merged.iter().zip(&replayed) {
         let calls = |r: &Value| {
             r["runs"]
                 .as_array()

@@ -181,6 +181,177 @@ pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     }
 }
 
+/// Calls `each` on every row of a file in the format implied by its
+/// extension, streaming (one row group or line at a time).
+pub fn for_each_row<T: DeserializeOwned>(
+    path: &Path,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    match OutputFormat::from_path(path) {
+        OutputFormat::Parquet => for_each_parquet_row(path, each),
+        OutputFormat::Jsonl => {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            for (i, line) in BufReader::new(file).lines().enumerate() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                each(
+                    serde_json::from_str(&line)
+                        .with_context(|| format!("{}:{}", path.display(), i + 1))?,
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Rows per row group when writing from a stream: bounds the rows held at once.
+const STREAM_ROW_GROUP_ROWS: usize = 512;
+
+/// Writes the rows `fill` hands to its sink, in the format implied by the
+/// extension, atomically, holding at most one row group in memory.
+pub fn write_rows_from<T: Serialize + DeserializeOwned>(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn FnMut(T) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    match OutputFormat::from_path(path) {
+        OutputFormat::Jsonl => atomic_write(path, |file| {
+            let mut out = BufWriter::new(file);
+            fill(&mut |row: T| {
+                serde_json::to_writer(&mut out, &row)?;
+                out.write_all(b"\n")?;
+                Ok(())
+            })?;
+            out.flush()?;
+            Ok(())
+        }),
+        OutputFormat::Parquet => {
+            let fields = fields_for::<T>()?;
+            atomic_write(path, |file| {
+                let schema = Arc::new(arrow::datatypes::Schema::new(fields.clone()));
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+                    .build();
+                let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+                let mut buffer: Vec<T> = Vec::new();
+                let mut written = 0usize;
+                fill(&mut |row: T| {
+                    buffer.push(row);
+                    if buffer.len() >= STREAM_ROW_GROUP_ROWS {
+                        writer.write(&serde_arrow::to_record_batch(&fields, &buffer)?)?;
+                        writer.flush()?;
+                        written += buffer.len();
+                        buffer.clear();
+                    }
+                    Ok(())
+                })?;
+                if !buffer.is_empty() || written == 0 {
+                    // A zero-row batch still gives a valid file with the schema.
+                    writer.write(&serde_arrow::to_record_batch(&fields, &buffer)?)?;
+                }
+                writer.close()?;
+                Ok(())
+            })
+        }
+    }
+}
+
+/// An output written in parts as a long stage goes: every checkpoint's rows
+/// become a part file in `OUTPUT.parts/` (each written atomically), so the
+/// stage holds one checkpoint's rows in memory and an interrupted run keeps
+/// all it finished. [`PartedOutput::merge`] streams the output's earlier rows
+/// and the parts into the output (atomically) and removes the parts.
+pub struct PartedOutput {
+    path: PathBuf,
+    parts: PathBuf,
+}
+
+impl PartedOutput {
+    pub fn new(path: &Path) -> Self {
+        let mut parts = path.as_os_str().to_owned();
+        parts.push(".parts");
+        PartedOutput {
+            path: path.to_path_buf(),
+            parts: PathBuf::from(parts),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Part files in write order.
+    fn part_files(&self) -> Result<Vec<PathBuf>> {
+        if !self.parts.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.parts)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("part-"))
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Calls `each` on every finished row: the output's, then the parts' (an
+    /// interrupted run's), streaming.
+    pub fn for_each_done<T: DeserializeOwned>(
+        &self,
+        mut each: impl FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        if self.path.exists() {
+            for_each_row(&self.path, &mut each)
+                .with_context(|| format!("resuming from {}", self.path.display()))?;
+        }
+        for part in self.part_files()? {
+            for_each_row(&part, &mut each)
+                .with_context(|| format!("resuming from {}", part.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes `rows` as the next part.
+    pub fn write_part<T: Serialize + DeserializeOwned>(&self, rows: &[T]) -> Result<()> {
+        std::fs::create_dir_all(&self.parts)
+            .with_context(|| format!("creating {}", self.parts.display()))?;
+        let next = self.part_files()?.len();
+        let ext = self
+            .path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("parquet");
+        write_rows(&self.parts.join(format!("part-{next:06}.{ext}")), rows)
+    }
+
+    /// Streams the output's rows and then every part's into the output
+    /// (written even when there are none) and removes the parts.
+    pub fn merge<T: Serialize + DeserializeOwned>(&self) -> Result<()> {
+        let parts = self.part_files()?;
+        if parts.is_empty() && self.path.exists() {
+            return Ok(());
+        }
+        write_rows_from(&self.path, |sink| {
+            if self.path.exists() {
+                for_each_row::<T>(&self.path, &mut *sink)?;
+            }
+            for part in &parts {
+                for_each_row::<T>(part, &mut *sink)?;
+            }
+            Ok(())
+        })?;
+        if self.parts.exists() {
+            std::fs::remove_dir_all(&self.parts)
+                .with_context(|| format!("removing {}", self.parts.display()))?;
+        }
+        Ok(())
+    }
+}
+
 /// Runs `write` against a temporary file beside `path`, then renames it over
 /// `path`. On error the temporary file is removed and `path` is untouched.
 pub fn atomic_write(path: &Path, write: impl FnOnce(File) -> Result<()>) -> Result<()> {
@@ -292,6 +463,44 @@ mod tests {
             OutputFormat::from_path(Path::new("a.parquet")),
             OutputFormat::Parquet
         );
+    }
+
+    #[test]
+    fn parted_output_resumes_and_merges_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = |from: usize, to: usize| -> Vec<FunctionRecord> {
+            (from..to)
+                .map(|i| FunctionRecord::error("files", &format!("f{i}"), "b.py", "x", "y"))
+                .collect()
+        };
+        for name in ["out.parquet", "out.jsonl"] {
+            let path = dir.path().join(name);
+            // A finished earlier run, then an interrupted one that left two parts.
+            write_rows(&path, &rows(0, 3)).unwrap();
+            let out = PartedOutput::new(&path);
+            out.write_part(&rows(3, 600)).unwrap();
+            out.write_part(&rows(600, 601)).unwrap();
+            let mut done = Vec::new();
+            out.for_each_done(|r: FunctionRecord| {
+                done.push(r);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(done, rows(0, 601), "{name}: resume sees output then parts");
+            out.merge::<FunctionRecord>().unwrap();
+            let back: Vec<FunctionRecord> = read_rows(&path).unwrap();
+            assert_eq!(back, rows(0, 601), "{name}");
+            assert!(!dir.path().join(format!("{name}.parts")).exists());
+            // Nothing new: the output stays as it is.
+            out.merge::<FunctionRecord>().unwrap();
+            assert_eq!(read_rows::<FunctionRecord>(&path).unwrap().len(), 601);
+        }
+        // No rows at all still gives a valid, empty output.
+        let empty = PartedOutput::new(&dir.path().join("none.parquet"));
+        empty.merge::<FunctionRecord>().unwrap();
+        assert!(read_rows::<FunctionRecord>(empty.path())
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tracecode_data::trace::own_lines;
-use tracecode_data::{read_rows, serde_name, FunctionRecord, StatusCount, TraceRecord, TracedRun};
+use tracecode_data::{
+    read_rows, serde_name, FunctionRecord, PartedOutput, StatusCount, TraceRecord, TracedRun,
+};
 use tracecode_exec::RunStatus;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::inputs::{
@@ -30,9 +32,11 @@ use crate::runner::{id_seed, Code, Runner, SandboxArgs};
 /// before the body's second line) is invalid and discarded.
 ///
 /// Each output row holds the function's CFG and its runs: the line and block
-/// sequences, the value log, the return value or exception. The run resumes:
-/// functions already in the output are skipped, and the output is rewritten
-/// atomically every `--checkpoint` functions.
+/// sequences, the value log, the return value or exception. Every
+/// `--checkpoint` functions the new rows are written (atomically) as a part
+/// in OUTPUT.parts/, so memory holds one checkpoint's rows; at the end the
+/// parts are merged into OUTPUT. The run resumes: functions already in the
+/// output or its parts are skipped.
 ///
 /// Example:
 ///
@@ -89,26 +93,25 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     }
     let shard = parse_shard(args.shard.as_deref())?;
     let corpus: Vec<FunctionRecord> = read_rows(&args.corpus)?;
-    let mut done: Vec<TraceRecord> = if args.output.exists() {
-        read_rows(&args.output)
-            .with_context(|| format!("resuming from {}", args.output.display()))?
-    } else {
-        Vec::new()
-    };
-    let done_ids: HashSet<String> = done.iter().map(|r| r.id.clone()).collect();
+    let output = PartedOutput::new(&args.output);
+    let mut done_ids: HashSet<String> = HashSet::new();
+    output.for_each_done(|r: TraceRecord| {
+        done_ids.insert(r.id);
+        Ok(())
+    })?;
     let mut todo: Vec<&FunctionRecord> = corpus
         .iter()
         .filter(|r| r.is_ok() && (args.all || r.standalone) && !done_ids.contains(&r.id))
         .filter(|r| shard.is_none_or(|(i, n)| id_seed(&r.id) % n == i))
         .collect();
     if let Some(limit) = args.limit {
-        todo.truncate(limit.saturating_sub(done.len()));
+        todo.truncate(limit.saturating_sub(done_ids.len()));
     }
     let standalone = corpus.iter().filter(|r| r.is_ok() && r.standalone).count();
     eprintln!(
         "[trace] {} standalone functions, {} already traced, {} to trace",
         standalone,
-        done.len(),
+        done_ids.len(),
         todo.len()
     );
 
@@ -141,8 +144,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     runner.for_each_checkpointed(
         &todo,
         "trace",
-        &mut done,
-        &args.output,
+        &output,
         |rec| {
             let calls = match &replay {
                 Some(calls) => calls.get(&rec.id).cloned().unwrap_or_default(),
@@ -167,7 +169,12 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         },
         |row| row.status.clone(),
     )?;
-    let summary = TraceSummary::of(&done);
+    let mut summary = TraceSummary::default();
+    tracecode_data::for_each_row(&args.output, |r: TraceRecord| {
+        summary.add(&r);
+        Ok(())
+    })?;
+    summary.finish();
     print_summary(&summary, &args.output);
     Ok(summary)
 }
@@ -365,31 +372,38 @@ pub struct TraceSummary {
     /// Mean over traced functions of blocks hit / blocks with lines.
     pub mean_block_coverage: f64,
     pub mean_distinct_paths: f64,
+    /// Functions with status `traced` (the means' denominator).
+    pub traced: usize,
 }
 
 impl TraceSummary {
-    pub fn of(rows: &[TraceRecord]) -> Self {
-        let mut s = TraceSummary {
-            functions: rows.len(),
-            ..Default::default()
-        };
-        for r in rows {
-            *s.functions_by_status.entry(r.status.clone()).or_default() += 1;
-            for c in &r.candidate_statuses {
-                *s.runs_by_status.entry(c.status.clone()).or_default() += c.count as u64;
-            }
+    /// Counts one function's row (rows are streamed, not held).
+    pub fn add(&mut self, r: &TraceRecord) {
+        self.functions += 1;
+        *self
+            .functions_by_status
+            .entry(r.status.clone())
+            .or_default() += 1;
+        for c in &r.candidate_statuses {
+            *self.runs_by_status.entry(c.status.clone()).or_default() += c.count as u64;
         }
-        let traced: Vec<&TraceRecord> = rows.iter().filter(|r| r.status == "traced").collect();
-        let n = traced.len().max(1) as f64;
-        s.with_five_valid_inputs = rows.iter().filter(|r| r.runs.len() >= 5).count();
-        s.mean_block_coverage = traced
-            .iter()
-            .filter(|r| r.blocks_total > 0)
-            .map(|r| r.blocks_hit as f64 / r.blocks_total as f64)
-            .sum::<f64>()
-            / n;
-        s.mean_distinct_paths = traced.iter().map(|r| r.distinct_paths as f64).sum::<f64>() / n;
-        s
+        if r.runs.len() >= 5 {
+            self.with_five_valid_inputs += 1;
+        }
+        if r.status == "traced" {
+            self.traced += 1;
+            if r.blocks_total > 0 {
+                self.mean_block_coverage += r.blocks_hit as f64 / r.blocks_total as f64;
+            }
+            self.mean_distinct_paths += r.distinct_paths as f64;
+        }
+    }
+
+    /// Turns the sums of [`Self::add`] into means over traced functions.
+    pub fn finish(&mut self) {
+        let n = self.traced.max(1) as f64;
+        self.mean_block_coverage /= n;
+        self.mean_distinct_paths /= n;
     }
 }
 

@@ -13,8 +13,8 @@ use serde::Serialize;
 use tracecode_data::equivalence::{judge, Rule, Verdict};
 use tracecode_data::schema::{content_id, serde_name};
 use tracecode_data::{
-    read_rows, EquivalenceLabel, Rename, RunResult, TraceRecord, TracedRun, VariantRecord,
-    VariantRole,
+    read_rows, EquivalenceLabel, PartedOutput, Rename, RunResult, TraceRecord, TracedRun,
+    VariantRecord, VariantRole,
 };
 use tracecode_exec::Limits;
 use tracecode_py::cfg::cfg_of_function;
@@ -93,13 +93,12 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
             args.traces.display()
         );
     }
-    let mut done: Vec<VariantRecord> = if args.output.exists() {
-        read_rows(&args.output)
-            .with_context(|| format!("resuming from {}", args.output.display()))?
-    } else {
-        Vec::new()
-    };
-    let done_ids: HashSet<String> = done.iter().map(|r| r.function_id.clone()).collect();
+    let output = PartedOutput::new(&args.output);
+    let mut done_ids: HashSet<String> = HashSet::new();
+    output.for_each_done(|r: VariantRecord| {
+        done_ids.insert(r.function_id);
+        Ok(())
+    })?;
     let traced: Vec<&TraceRecord> = traces
         .iter()
         .filter(|t| t.status == "traced" && !t.runs.is_empty())
@@ -124,14 +123,14 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
     runner.for_each_checkpointed(
         &todo,
         "variants",
-        &mut done,
-        &args.output,
+        &output,
         |t| vary_function(t, &runner, args),
         |row| match row.role {
             VariantRole::Original => serde_name(&row.label),
             role => format!("{}:{}", serde_name(&role), serde_name(&row.label)),
         },
     )?;
+    let done: Vec<VariantRecord> = read_rows(&args.output)?;
     let summary = VariantsSummary::of(&done);
     let summary_path = PathBuf::from(format!("{}.summary.json", args.output.display()));
     tracecode_data::io::atomic_write(&summary_path, |f| {
