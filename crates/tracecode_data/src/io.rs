@@ -67,15 +67,19 @@ fn plain_strings(field: &Field) -> Field {
     field.clone().with_data_type(data_type)
 }
 
+/// zstd level 3: compact files, fast enough to write at every checkpoint.
+fn writer_properties() -> Result<WriterProperties> {
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .build())
+}
+
 /// Writes `rows` to `path` as zstd-compressed Parquet, atomically.
 pub fn write_parquet<T: Serialize + DeserializeOwned>(path: &Path, rows: &[T]) -> Result<()> {
     let fields = fields_for::<T>()?;
     atomic_write(path, |file| {
         let schema = Arc::new(arrow::datatypes::Schema::new(fields.clone()));
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-            .build();
-        let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+        let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()?))?;
         for chunk in rows.chunks(ROW_GROUP_ROWS) {
             let batch = serde_arrow::to_record_batch(&fields, &chunk)?;
             writer.write(&batch)?;
@@ -230,10 +234,7 @@ pub fn write_rows_from<T: Serialize + DeserializeOwned>(
             let fields = fields_for::<T>()?;
             atomic_write(path, |file| {
                 let schema = Arc::new(arrow::datatypes::Schema::new(fields.clone()));
-                let props = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-                    .build();
-                let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+                let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()?))?;
                 let mut buffer: Vec<T> = Vec::new();
                 let mut written = 0usize;
                 fill(&mut |row: T| {

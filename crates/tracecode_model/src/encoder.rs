@@ -13,7 +13,7 @@ use tch::{Kind, Tensor};
 use crate::config::EncoderConfig;
 
 /// HF's initializer: N(0, 0.02) weights, zero biases.
-fn init_linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
+pub(crate) fn init_linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
     let config = nn::LinearConfig {
         ws_init: nn::Init::Randn {
             mean: 0.0,
@@ -36,7 +36,7 @@ fn init_embedding(vs: nn::Path, count: i64, dim: i64) -> nn::Embedding {
     nn::embedding(vs, count, dim, config)
 }
 
-fn init_layer_norm(vs: nn::Path, dim: i64, eps: f64) -> nn::LayerNorm {
+pub(crate) fn init_layer_norm(vs: nn::Path, dim: i64, eps: f64) -> nn::LayerNorm {
     nn::layer_norm(
         vs,
         vec![dim],
@@ -120,7 +120,7 @@ impl Layer {
     }
 }
 
-fn activation(x: &Tensor, name: &str) -> Tensor {
+pub(crate) fn activation(x: &Tensor, name: &str) -> Tensor {
     match name {
         "gelu_new" => x.gelu("tanh"),
         "relu" => x.relu(),

@@ -28,10 +28,12 @@ use tracecode_data::schema::{FunctionRecord, RecordStatus};
 use tracecode_data::variant::Split;
 
 use crate::config::EncoderConfig;
-use crate::encoder::{load_scope, normalize_key, Encoder};
+use crate::encoder::{
+    activation, init_layer_norm, init_linear, load_scope, normalize_key, Encoder,
+};
 use crate::optim::{learning_rate, AdamW};
 use crate::tokenizer::CodeTokenizer;
-use crate::train::{batch_indices, step_rng};
+use crate::train::{batch_indices, parse_device, step_rng};
 
 /// `pretrain.toml`: every setting of a pre-training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,16 +163,6 @@ impl PretrainConfig {
             .map(fix);
         Ok(c)
     }
-
-    fn device(&self) -> Result<Device> {
-        Ok(match self.train.device.as_str() {
-            "auto" => Device::cuda_if_available(),
-            "cpu" => Device::Cpu,
-            "cuda" if tch::Cuda::is_available() => Device::Cuda(0),
-            "cuda" => bail!("device = \"cuda\" but libtorch sees no CUDA device"),
-            other => bail!("unknown device `{other}` (auto, cpu, cuda)"),
-        })
-    }
 }
 
 /// One function, tokenized, with the token positions of each local name.
@@ -262,24 +254,12 @@ fn is_head_variable(name: &str) -> bool {
 
 impl MlmHead {
     fn new(root: &nn::Path, c: &EncoderConfig) -> Self {
-        let linear = nn::LinearConfig {
-            ws_init: nn::Init::Randn {
-                mean: 0.0,
-                stdev: 0.02,
-            },
-            bs_init: Some(nn::Init::Const(0.0)),
-            bias: true,
-        };
-        let norm = nn::LayerNormConfig {
-            eps: c.layer_norm_eps,
-            ..Default::default()
-        };
-        let h = c.hidden_size;
+        let (h, eps) = (c.hidden_size, c.layer_norm_eps);
         if c.model_type == "roberta" {
             let p = root / "lm_head";
             MlmHead {
-                dense: nn::linear(&p / "dense", h, h, linear),
-                norm: nn::layer_norm(&p / "layer_norm", vec![h], norm),
+                dense: init_linear(&p / "dense", h, h),
+                norm: init_layer_norm(&p / "layer_norm", h, eps),
                 bias: p.zeros("bias", &[c.vocab_size]),
                 activation: "gelu".into(),
             }
@@ -287,8 +267,8 @@ impl MlmHead {
             let p = root / "cls" / "predictions";
             let t = &p / "transform";
             MlmHead {
-                dense: nn::linear(&t / "dense", h, h, linear),
-                norm: nn::layer_norm(&t / "LayerNorm", vec![h], norm),
+                dense: init_linear(&t / "dense", h, h),
+                norm: init_layer_norm(&t / "LayerNorm", h, eps),
                 bias: p.zeros("bias", &[c.vocab_size]),
                 activation: c.hidden_act.clone(),
             }
@@ -297,12 +277,7 @@ impl MlmHead {
 
     /// Vocabulary logits [M, V] of hidden states [M, H].
     fn forward(&self, hidden: &Tensor, word_embeddings: &Tensor) -> Tensor {
-        let x = self.dense.forward(hidden);
-        let x = match self.activation.as_str() {
-            "gelu_new" => x.gelu("tanh"),
-            "relu" => x.relu(),
-            _ => x.gelu("none"),
-        };
+        let x = activation(&self.dense.forward(hidden), &self.activation);
         self.norm.forward(&x).matmul(&word_embeddings.tr()) + &self.bias
     }
 }
@@ -691,7 +666,7 @@ pub fn pretrain(
     options: &PretrainOptions,
 ) -> Result<PretrainSummary> {
     let hp = &config.train;
-    let device = config.device()?;
+    let device = parse_device(&hp.device)?;
     if hp.threads > 0 {
         tch::set_num_threads(hp.threads);
     }

@@ -162,14 +162,19 @@ impl TrainConfig {
     }
 
     pub fn device(&self) -> Result<Device> {
-        Ok(match self.train.device.as_str() {
-            "auto" => Device::cuda_if_available(),
-            "cpu" => Device::Cpu,
-            "cuda" if tch::Cuda::is_available() => Device::Cuda(0),
-            "cuda" => bail!("device = \"cuda\" but libtorch sees no CUDA device"),
-            other => bail!("unknown device `{other}` (auto, cpu, cuda)"),
-        })
+        parse_device(&self.train.device)
     }
+}
+
+/// A config's `device`: `auto` (CUDA when libtorch sees a GPU), `cpu`, `cuda`.
+pub fn parse_device(name: &str) -> Result<Device> {
+    Ok(match name {
+        "auto" => Device::cuda_if_available(),
+        "cpu" => Device::Cpu,
+        "cuda" if tch::Cuda::is_available() => Device::Cuda(0),
+        "cuda" => bail!("device = \"cuda\" but libtorch sees no CUDA device"),
+        other => bail!("unknown device `{other}` (auto, cpu, cuda)"),
+    })
 }
 
 /// One line of `metrics.jsonl`.
