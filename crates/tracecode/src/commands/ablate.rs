@@ -63,6 +63,12 @@ pub struct AblateArgs {
     /// Shared data directory (MBPP, SVEN) for the tasks that need it.
     #[arg(long, default_value = "../shared/data")]
     pub data: PathBuf,
+
+    /// Training directory of the base setting (default OUT/base). A finished
+    /// run of the same configuration there is reused, not retrained: the
+    /// pipeline passes its own fused run (RUN/train-fused).
+    #[arg(long)]
+    pub base_run: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -178,7 +184,10 @@ pub fn run(args: &AblateArgs) -> Result<()> {
             s.name,
             config.train.steps
         );
-        let out = args.output.join(&s.name);
+        let out = match (&args.base_run, s.name.as_str()) {
+            (Some(dir), "base") => dir.clone(),
+            _ => args.output.join(&s.name),
+        };
         train(
             &config,
             &out,

@@ -32,7 +32,9 @@ use tracecode_data::{serde_name, ClonePair};
 ///   eval        every task, every encoder     eval/
 ///               (lexical, MiniLM when installed, static, code-only, fused)
 ///   ablation    trace runs per function at    ablation-runs/
-///               inference (1, 2, 4)
+///               inference (1, 2, 4); trace     ablate/
+///               encoding CFG vs raw (one more
+///               training run)
 ///   report      HTML + Markdown               report.html, report.md
 ///
 /// Example:
@@ -224,6 +226,20 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         vec![Task::Clone, Task::CodeSearch],
         &runs_axis,
     )?)?;
+
+    // One training-time axis of the grid: trace encoding as CFG blocks (the
+    // base, i.e. the fused run above, reused) against the raw line sequence.
+    eprintln!("[pipeline] ablation: trace encoding CFG vs raw line sequence");
+    super::ablate::run(&super::ablate::AblateArgs {
+        run: args.out.clone(),
+        output: args.out.join("ablate"),
+        axes: vec![super::ablate::Axis::Encoding],
+        config: args.config.clone(),
+        steps: Some(args.train_steps),
+        tasks: vec![],
+        data: args.data.clone(),
+        base_run: Some(args.out.join(FUSED_RUN)),
+    })?;
 
     let (html, md) = super::report::run(&super::report::ReportArgs {
         run: args.out.clone(),
