@@ -14,6 +14,7 @@ pub mod model;
 pub mod optim;
 pub mod pretrain;
 pub mod pretrained;
+pub mod run_log;
 pub mod summarize;
 pub mod tokenizer;
 pub mod trace_encoder;

@@ -12,7 +12,6 @@
 //! Resume is exact for the same reason as in [`crate::train`]: every random
 //! choice of step `k` (examples, masks, dropout) is seeded by `(seed, k)`.
 
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -32,6 +31,7 @@ use crate::encoder::{
     activation, init_layer_norm, init_linear, load_scope, normalize_key, Encoder,
 };
 use crate::optim::{learning_rate, AdamW};
+use crate::run_log::{step_bar, MetricsLog};
 use crate::tokenizer::CodeTokenizer;
 use crate::train::{batch_indices, parse_device, step_rng};
 
@@ -467,12 +467,33 @@ fn masked_batch(
     }
 }
 
-/// Per-objective mean cross-entropy and accuracy of one batch.
+/// Masked tokens of one objective: summed cross-entropy, exact hits, count.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    loss: f64,
+    correct: usize,
+    count: usize,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.loss += other.loss;
+        self.correct += other.correct;
+        self.count += other.count;
+    }
+    fn mean_loss(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.loss / self.count as f64)
+    }
+    fn accuracy(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.correct as f64 / self.count as f64)
+    }
+}
+
+/// One batch's loss (mean over every masked token) and per-objective tallies.
 struct BatchLoss {
     loss: Tensor,
-    mlm: Option<(f64, f64)>,
-    dobf: Option<(f64, f64)>,
-    counts: (usize, usize),
+    mlm: Tally,
+    dobf: Tally,
 }
 
 fn batch_loss(model: &MaskedLm, b: &MaskedBatch, train: bool) -> BatchLoss {
@@ -483,22 +504,19 @@ fn batch_loss(model: &MaskedLm, b: &MaskedBatch, train: bool) -> BatchLoss {
         .expect("a bool vector");
     let values: Vec<f64> =
         Vec::<f64>::try_from(per_position.detach().to_kind(Kind::Double)).expect("a float vector");
-    let summary = |want: bool| {
-        let picked: Vec<usize> = (0..values.len()).filter(|&i| b.dobf[i] == want).collect();
-        (!picked.is_empty()).then(|| {
-            let n = picked.len() as f64;
-            (
-                picked.iter().map(|&i| values[i]).sum::<f64>() / n,
-                picked.iter().filter(|&&i| correct[i]).count() as f64 / n,
-            )
-        })
-    };
-    let dobf_count = b.dobf.iter().filter(|d| **d).count();
+    let (mut mlm, mut dobf) = (Tally::default(), Tally::default());
+    for (i, &is_dobf) in b.dobf.iter().enumerate() {
+        let t = if is_dobf { &mut dobf } else { &mut mlm };
+        t.add(Tally {
+            loss: values[i],
+            correct: usize::from(correct[i]),
+            count: 1,
+        });
+    }
     BatchLoss {
         loss: per_position.mean(Kind::Float),
-        mlm: summary(false),
-        dobf: summary(true),
-        counts: (b.dobf.len() - dobf_count, dobf_count),
+        mlm,
+        dobf,
     }
 }
 
@@ -627,32 +645,26 @@ fn validate(
     }
     // The same masks at every evaluation, so the curve compares like with like.
     let mut rng = step_rng(hp.seed, 0, 3);
-    let (mut sums, mut counts) = ([0.0; 4], [0usize; 2]);
+    let (mut mlm, mut dobf) = (Tally::default(), Tally::default());
     tch::no_grad(|| {
         for chunk in data[..n].chunks(hp.batch_size.max(1)) {
             let codes: Vec<&MaskableCode> = chunk.iter().collect();
             let b = masked_batch(model, &codes, hp, &mut rng, mask_id);
             let out = batch_loss(model, &b, false);
-            for (k, part) in [out.mlm, out.dobf].into_iter().enumerate() {
-                let c = [out.counts.0, out.counts.1][k];
-                if let Some((loss, acc)) = part {
-                    sums[2 * k] += loss * c as f64;
-                    sums[2 * k + 1] += acc * c as f64;
-                    counts[k] += c;
-                }
-            }
+            mlm.add(out.mlm);
+            dobf.add(out.dobf);
         }
     });
-    let mean = |k: usize, j: usize| (counts[k] > 0).then(|| sums[2 * k + j] / counts[k] as f64);
-    let total = counts[0] + counts[1];
+    let mut all = mlm;
+    all.add(dobf);
     Some(PretrainMetrics {
         step,
         split: "validation".into(),
-        loss: (sums[0] + sums[2]) / total.max(1) as f64,
-        mlm: mean(0, 0),
-        dobf: mean(1, 0),
-        mlm_accuracy: mean(0, 1),
-        dobf_accuracy: mean(1, 1),
+        loss: all.mean_loss().unwrap_or(0.0),
+        mlm: mlm.mean_loss(),
+        dobf: dobf.mean_loss(),
+        mlm_accuracy: mlm.accuracy(),
+        dobf_accuracy: dobf.accuracy(),
         ..Default::default()
     })
 }
@@ -703,48 +715,13 @@ pub fn pretrain(
         best = state.best_validation_loss;
         resumed_from = Some(start);
     }
-    // Metrics after the checkpoint belong to the interrupted run: drop them.
-    let mut lines: Vec<PretrainMetrics> = if start > 0 && metrics_path.exists() {
-        std::fs::read_to_string(&metrics_path)?
-            .lines()
-            .filter_map(|l| serde_json::from_str::<PretrainMetrics>(l).ok())
-            .filter(|m| m.step <= start)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let text: String = lines
-        .iter()
-        .map(|m| serde_json::to_string(m).expect("metrics serialize") + "\n")
-        .collect();
-    crate::io::write_text_atomic(&metrics_path, &text)?;
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&metrics_path)?;
-    let mut emit = |m: PretrainMetrics, lines: &mut Vec<PretrainMetrics>| -> Result<()> {
-        writeln!(file, "{}", serde_json::to_string(&m)?)?;
-        lines.push(m);
-        Ok(())
-    };
+    let mut log = MetricsLog::open(&metrics_path, start, |m: &PretrainMetrics| m.step)?;
     if start == 0 {
         if let Some(v) = validate(&model, &data.validation, hp, mask_id, 0) {
-            emit(v, &mut lines)?;
+            log.emit(v)?;
         }
     }
-    let bar = if options.progress {
-        let bar = indicatif::ProgressBar::new(hp.steps as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} steps {msg}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_position(start as u64);
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = step_bar(hp.steps, start, "steps", options.progress);
     let end = options
         .stop_after
         .map_or(hp.steps, |s| s.clamp(start, hp.steps));
@@ -765,20 +742,17 @@ pub fn pretrain(
         }
         let grad_norm = opt.clip_grad_norm(hp.grad_clip);
         opt.step(lr);
-        emit(
-            PretrainMetrics {
-                step: step + 1,
-                split: "train".into(),
-                loss,
-                mlm: out.mlm.map(|m| m.0),
-                dobf: out.dobf.map(|d| d.0),
-                lr: Some(lr),
-                grad_norm: Some(grad_norm),
-                tokens_per_s: Some(b.tokens as f64 / started.elapsed().as_secs_f64()),
-                ..Default::default()
-            },
-            &mut lines,
-        )?;
+        log.emit(PretrainMetrics {
+            step: step + 1,
+            split: "train".into(),
+            loss,
+            mlm: out.mlm.mean_loss(),
+            dobf: out.dobf.mean_loss(),
+            lr: Some(lr),
+            grad_norm: Some(grad_norm),
+            tokens_per_s: Some(b.tokens as f64 / started.elapsed().as_secs_f64()),
+            ..Default::default()
+        })?;
         bar.set_message(format!("loss {loss:.3} lr {lr:.1e}"));
         let done = step + 1;
         bar.set_position(done as u64);
@@ -789,7 +763,7 @@ pub fn pretrain(
                     best = Some(v.loss);
                     model.save(&best_dir)?;
                 }
-                emit(v, &mut lines)?;
+                log.emit(v)?;
             }
         }
         if done % hp.checkpoint_every.max(1) == 0 || last || done == end {
@@ -808,7 +782,11 @@ pub fn pretrain(
     if end == hp.steps && !best_dir.join("model.safetensors").exists() {
         model.save(&best_dir)?;
     }
-    let vals: Vec<&PretrainMetrics> = lines.iter().filter(|m| m.split == "validation").collect();
+    let vals: Vec<&PretrainMetrics> = log
+        .lines
+        .iter()
+        .filter(|m| m.split == "validation")
+        .collect();
     Ok(PretrainSummary {
         steps: end,
         resumed_from,

@@ -993,18 +993,7 @@ pub fn train_summarizer(
     }];
     let mut best = (val_loss, snapshot(&summarizer.vs));
     let mut opt = AdamW::new(&summarizer.vs, config.weight_decay);
-    let bar = if progress {
-        let bar = indicatif::ProgressBar::new(config.steps as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} summarizer steps {msg}",
-            )?
-            .progress_chars("=> "),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::run_log::step_bar(config.steps, 0, "summarizer steps", progress);
     let lengths: Vec<usize> = train.iter().map(|e| e.code.len()).collect();
     let mut epoch = (
         0,

@@ -6,7 +6,6 @@
 //! an uninterrupted run would have: the checkpoint needs the weights, the
 //! optimizer moments and `k`, nothing else.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -22,6 +21,7 @@ use crate::data::{Example, PairData};
 use crate::loss::{alignment_uniformity, info_nce};
 use crate::model::{normalize, HeadsConfig, TraceCodeModel, HEADS_SCOPE};
 use crate::optim::{learning_rate, AdamW};
+use crate::run_log::{step_bar, MetricsLog};
 use crate::tokenizer::CodeTokenizer;
 use crate::trace_encoder::TraceBatch;
 
@@ -552,50 +552,13 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
         best = state.best_validation_loss;
         resumed_from = Some(start);
     }
-    // Metrics after the checkpoint belong to the interrupted run: drop them.
-    let mut lines: Vec<Metrics> = if run.metrics().exists() {
-        std::fs::read_to_string(run.metrics())?
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Metrics>(l).ok())
-            .filter(|m| start > 0 && m.step <= start)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut metrics_file = {
-        let text: String = lines
-            .iter()
-            .map(|m| serde_json::to_string(m).unwrap() + "\n")
-            .collect();
-        crate::io::write_text_atomic(&run.metrics(), &text)?;
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(run.metrics())?
-    };
-    let mut emit = |m: Metrics, lines: &mut Vec<Metrics>| -> Result<()> {
-        writeln!(metrics_file, "{}", serde_json::to_string(&m)?)?;
-        lines.push(m);
-        Ok(())
-    };
+    let mut log = MetricsLog::open(&run.metrics(), start, |m: &Metrics| m.step)?;
     if start == 0 {
         if let Some(v) = validate(&model, &data, hp, 0) {
-            emit(v, &mut lines)?;
+            log.emit(v)?;
         }
     }
-    let bar = if progress {
-        let bar = indicatif::ProgressBar::new(hp.steps as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} steps {msg}",
-            )
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        bar.set_position(start as u64);
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = step_bar(hp.steps, start, "steps", progress);
     let use_bf16 = hp.bf16 && device.is_cuda();
     let end = options
         .stop_after
@@ -644,7 +607,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
             ..Metrics::new(step + 1, "train", loss)
         };
         bar.set_message(format!("loss {loss:.3} lr {lr:.1e}"));
-        emit(m, &mut lines)?;
+        log.emit(m)?;
         let done = step + 1;
         bar.set_position(done as u64);
         let last = done == hp.steps;
@@ -654,7 +617,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
                     best = Some(v.loss);
                     model.save(&run.best())?;
                 }
-                emit(v, &mut lines)?;
+                log.emit(v)?;
             }
         }
         if done % hp.checkpoint_every.max(1) == 0 || last || done == end {
@@ -666,7 +629,11 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
         // No validation split: the last weights are the model.
         model.save(&run.best())?;
     }
-    let vals: Vec<&Metrics> = lines.iter().filter(|m| m.split == "validation").collect();
+    let vals: Vec<&Metrics> = log
+        .lines
+        .iter()
+        .filter(|m| m.split == "validation")
+        .collect();
     Ok(TrainSummary {
         steps: end,
         resumed_from,
