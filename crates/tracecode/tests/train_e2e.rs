@@ -490,6 +490,23 @@ fn mbpp_training_resumes_exactly_and_embeds() {
             .contains("embedded with their trace"),
         "{clone}"
     );
+    let search = results
+        .iter()
+        .find(|r| r["task"] == "code-search" && r["encoder"] == "fused")
+        .unwrap();
+    let (plain, adversarial) = (
+        &search["scores"]["map_at_r"],
+        &search["scores"]["map_at_r_with_mutants"],
+    );
+    // Distractors only add candidates: no query's AP can rise.
+    assert!(
+        adversarial["value"].as_f64().unwrap() <= plain["value"].as_f64().unwrap() + 1e-12,
+        "{search}"
+    );
+    assert!(
+        plain["se"].is_f64() && adversarial["se"].is_f64(),
+        "{search}"
+    );
     let vuln = results
         .iter()
         .find(|r| r["task"] == "vuln" && r["encoder"] == "bm25")

@@ -140,6 +140,22 @@ where
     G: Eq + Hash + Sync,
     F: Fn(usize) -> Vec<f64> + Sync,
 {
+    let aps: Vec<f64> = average_precision_at_r(groups, score_row)?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(aps.iter().sum::<f64>() / aps.len() as f64)
+}
+
+/// The per-query AP@R behind [`map_at_r_from_scores`]: entry `i` is `None`
+/// for an item alone in its group (not a query, only a candidate that other
+/// queries may wrongly rank high: a distractor). Callers use it for
+/// standard errors clustered by group.
+pub fn average_precision_at_r<G, F>(groups: &[G], score_row: F) -> Result<Vec<Option<f64>>>
+where
+    G: Eq + Hash + Sync,
+    F: Fn(usize) -> Vec<f64> + Sync,
+{
     let n = groups.len();
     let mut ids: HashMap<&G, usize> = HashMap::new();
     let group_id: Vec<usize> = groups
@@ -190,13 +206,11 @@ where
             Ok(Some(sum / r as f64))
         })
         .collect::<Result<_>>()?;
-
-    let aps: Vec<f64> = per_query.into_iter().flatten().collect();
     ensure!(
-        !aps.is_empty(),
+        per_query.iter().any(Option::is_some),
         "map_at_r: no item shares its group with another item"
     );
-    Ok(aps.iter().sum::<f64>() / aps.len() as f64)
+    Ok(per_query)
 }
 
 /// Mean reciprocal rank of 1-based ranks. Errors on no ranks or a rank of 0.
@@ -418,6 +432,17 @@ mod tests {
         let groups = ["a", "b", "a"];
         let m = map_at_r_from_scores(&groups, |_| vec![0.0; 3]).unwrap();
         assert!(close(m, 0.5));
+    }
+
+    #[test]
+    fn singleton_groups_are_distractors_not_queries() {
+        // Groups a, a and a distractor d ranked between them for q0.
+        //   q0: scores 1:.5 2:.9 -> top R=1 is 2(d) -> AP 0
+        //   q1: scores 0:.9 2:.1 -> top is 0(a) -> AP 1
+        //   q2 (d): alone in its group, not a query.
+        let rows = [vec![1.0, 0.5, 0.9], vec![0.9, 1.0, 0.1], vec![0.0; 3]];
+        let aps = average_precision_at_r(&["a", "a", "d"], |i| rows[i].clone()).unwrap();
+        assert_eq!(aps, vec![Some(0.0), Some(1.0), None]);
     }
 
     #[test]

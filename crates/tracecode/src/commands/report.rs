@@ -55,6 +55,7 @@ fn metric_label(metric: &str) -> &str {
         "cosine_mutant" => "cos(mutant)",
         "cosine_other_function" => "cos(other function)",
         "map_at_r" => "MAP@R",
+        "map_at_r_with_mutants" => "MAP@R with mutants",
         "mrr" => "MRR",
         "recall_at_1" => "R@1",
         "recall_at_10" => "R@10",
@@ -106,7 +107,7 @@ fn encoders_in_order(results: &[TaskResult]) -> Vec<String> {
 fn task_description(task: Task) -> &'static str {
     match task {
         Task::Clone => "Adversarial clone detection on held-out functions: is B a trace-equivalent rewrite of A with every identifier obfuscated (label 1), or a one-token mutant of A or another function (label 0)? AUROC of the cosine similarity, ± DeLong standard error.",
-        Task::CodeSearch => "Code-to-code search: each held-out function and its trace-equivalent rewrites form a group; every program queries all others. MAP@R (R = the other members of its group).",
+        Task::CodeSearch => "Code-to-code search: each held-out function and its trace-equivalent rewrites form a group; every program queries all others. MAP@R (R = the other members of its group), ± standard error clustered by group. MAP@R with mutants puts up to three trace-different one-token mutants of each function into the pool as distractors: they read like the query but behave differently.",
         Task::NlSearch => "Natural language to code: the English task text of each held-out MBPP problem queries all MBPP solutions. MRR and recall at 1 / 10.",
         Task::Vuln => "Vulnerability detection (SVEN, vulnerable vs fixed version of a function): logistic-regression probe on frozen embeddings, L2 chosen by 3-fold cross-validation on the training split, scored on SVEN's validation split; mean ± std over probe seeds. Pair accuracy: the vulnerable version scores higher than its fix.",
         Task::Summarize => "Code summarization: a 2-layer transformer decoder trained on each frozen encoder (its token states plus the pooled embedding) writes the docstring's first sentence; smoothed BLEU-4 (CodeXGLUE) and ROUGE-L F1 on held-out functions. The lexical row copies the summary of the nearest training function.",

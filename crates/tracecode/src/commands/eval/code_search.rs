@@ -1,6 +1,12 @@
 //! Code-to-code search: every held-out function and its trace-equivalent
 //! rewrites form a group; each program queries all the others and MAP@R
 //! scores how well its own group ranks first.
+//!
+//! The plain pool is easy for any encoder that sees shared identifiers and
+//! structure (rewrites keep most tokens). The adversarial score adds each
+//! group's trace-different mutants to the pool as distractors: candidates
+//! that read almost exactly like the query but behave differently, so an
+//! encoder that matches surface form ranks them above the true rewrites.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -8,34 +14,44 @@ use anyhow::{bail, Result};
 use serde_json::json;
 use tracecode_data::variant::{EquivalenceLabel, VariantRole};
 use tracecode_data::TraceRecord;
-use tracecode_eval::metrics::map_at_r_from_scores;
+use tracecode_eval::metrics::average_precision_at_r;
+use tracecode_eval::stats::clustered_se;
 
 use super::encoder::{Encoder, Vectors};
 use super::{Outcome, Score, TaskContext};
 
 /// Programs per group: the original and up to three equivalent rewrites.
 const GROUP_SIZE: usize = 4;
+/// Trace-different mutants per group added as distractors.
+const DISTRACTORS_PER_GROUP: usize = 3;
 /// Groups whose embeddings are kept for the report's 2-D projection.
 const PLOTTED_GROUPS: usize = 12;
 
+/// One group: the function, its equivalent programs, its distractors.
+struct Group {
+    function: String,
+    members: Vec<TraceRecord>,
+    distractors: Vec<TraceRecord>,
+}
+
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
-    let mut groups: BTreeMap<String, Vec<(String, TraceRecord)>> = BTreeMap::new();
+    let mut equivalent: BTreeMap<String, Vec<(String, TraceRecord)>> = BTreeMap::new();
+    let mut mutants: BTreeMap<String, Vec<(String, TraceRecord)>> = BTreeMap::new();
     for row in ctx.held_out_variants()? {
-        let keep = match row.role {
-            VariantRole::Original => true,
-            VariantRole::Rewrite => row.label == EquivalenceLabel::TraceEquivalent,
-            VariantRole::Mutant => false,
+        let target = match (row.role, row.label) {
+            (VariantRole::Original, _) => &mut equivalent,
+            (VariantRole::Rewrite, EquivalenceLabel::TraceEquivalent) => &mut equivalent,
+            (VariantRole::Mutant, EquivalenceLabel::TraceDifferent) => &mut mutants,
+            _ => continue,
         };
-        if keep {
-            groups
-                .entry(row.function_id.clone())
-                .or_default()
-                .push((row.id.clone(), row.trace.clone()));
-        }
+        target
+            .entry(row.function_id.clone())
+            .or_default()
+            .push((row.id.clone(), row.trace.clone()));
     }
     // Original first, then rewrites in id order: deterministic.
-    let mut chosen: Vec<(String, Vec<(String, TraceRecord)>)> = Vec::new();
-    for (function, mut members) in groups {
+    let mut chosen: Vec<Group> = Vec::new();
+    for (function, mut members) in equivalent {
         members.sort_by(|a, b| {
             (a.0 != function)
                 .cmp(&(b.0 != function))
@@ -44,9 +60,18 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         let mut seen = HashSet::new();
         members.retain(|(_, t)| seen.insert(t.code.clone()));
         members.truncate(GROUP_SIZE);
-        if members.len() >= 2 {
-            chosen.push((function, members));
+        if members.len() < 2 {
+            continue;
         }
+        let mut distractors = mutants.remove(&function).unwrap_or_default();
+        distractors.sort_by(|a, b| a.0.cmp(&b.0));
+        distractors.retain(|(_, t)| seen.insert(t.code.clone()));
+        distractors.truncate(DISTRACTORS_PER_GROUP);
+        chosen.push(Group {
+            function,
+            members: members.into_iter().map(|m| m.1).collect(),
+            distractors: distractors.into_iter().map(|m| m.1).collect(),
+        });
     }
     chosen.truncate(ctx.args.search_groups);
     if chosen.len() < 2 {
@@ -55,32 +80,72 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
             ctx.variants().display()
         );
     }
-    let mut texts = Vec::new();
+    // Members first (indices 0..members), then distractors, each labelled
+    // by its own id so it is a candidate but never a query.
+    let mut programs: Vec<&TraceRecord> = Vec::new();
     let mut labels = Vec::new();
-    let mut traces = Vec::new();
-    for (function, members) in &chosen {
-        for (_, t) in members {
-            texts.push(t.code.clone());
-            labels.push(function.clone());
-            traces.push(encoder.uses_traces().then_some(t));
+    let mut group_of = Vec::new();
+    for (g, group) in chosen.iter().enumerate() {
+        for t in &group.members {
+            programs.push(t);
+            labels.push(group.function.clone());
+            group_of.push(g);
         }
     }
+    let members = programs.len();
+    for (g, group) in chosen.iter().enumerate() {
+        for (k, t) in group.distractors.iter().enumerate() {
+            programs.push(t);
+            labels.push(format!("{}#distractor{k}", group.function));
+            group_of.push(g);
+        }
+    }
+    let texts: Vec<String> = programs.iter().map(|t| t.code.clone()).collect();
+    let traces: Vec<Option<&TraceRecord>> = programs
+        .iter()
+        .map(|&t| encoder.uses_traces().then_some(t))
+        .collect();
     let vectors = encoder.embed(&texts, &traces)?;
-    let n = texts.len();
-    let map = map_at_r_from_scores(&labels, |i| {
-        (0..n).map(|j| vectors.cosine(i, &vectors, j)).collect()
-    })?;
+    let pool_map = |pool: usize| -> Result<Score> {
+        let aps = average_precision_at_r(&labels[..pool], |i| {
+            (0..pool).map(|j| vectors.cosine(i, &vectors, j)).collect()
+        })?;
+        let (values, clusters): (Vec<f64>, Vec<usize>) = aps
+            .iter()
+            .zip(&group_of)
+            .filter_map(|(ap, &g)| ap.map(|ap| (ap, g)))
+            .unzip();
+        Ok(Score {
+            value: values.iter().sum::<f64>() / values.len() as f64,
+            std: None,
+            se: Some(clustered_se(&values, &clusters)),
+        })
+    };
+    let plain = pool_map(members)?;
+    let adversarial = pool_map(programs.len())?;
     let plotted = match &vectors {
         Vectors::Dense(v) => {
-            let cut = chosen.iter().take(PLOTTED_GROUPS).map(|g| g.1.len()).sum();
+            let cut = chosen
+                .iter()
+                .take(PLOTTED_GROUPS)
+                .map(|g| g.members.len())
+                .sum();
             json!({"groups": &labels[..cut], "embeddings": &v[..cut]})
         }
         Vectors::Sparse(_) => serde_json::Value::Null,
     };
     Ok(Outcome {
-        scores: vec![("map_at_r", Score::plain(map))],
-        n,
-        notes: vec![format!("{} groups, {} programs", chosen.len(), n)],
+        scores: vec![
+            ("map_at_r", plain),
+            ("map_at_r_with_mutants", adversarial),
+        ],
+        n: members,
+        notes: vec![format!(
+            "{} groups, {} programs; {} trace-different mutants added as distractors for MAP@R with mutants",
+            chosen.len(),
+            members,
+            programs.len() - members
+        )],
         extra: json!({ "projection": plotted }),
     })
 }

@@ -29,7 +29,8 @@ use encoder::{Encoder, EncoderSpec, TraceStore};
 ///   clone        adversarial clone detection on `bench-set clone` pairs: AUROC
 ///                (± DeLong standard error) of the cosine similarity
 ///   code-search  code-to-code search: MAP@R over groups of trace-equivalent
-///                variants of held-out functions
+///                variants of held-out functions; and MAP@R with each group's
+///                trace-different mutants added to the pool as distractors
 ///   nl-search    natural language to code: MRR of MBPP task texts (held-out
 ///                functions) against every MBPP solution
 ///   vuln         vulnerability detection: logistic-regression probe on frozen
