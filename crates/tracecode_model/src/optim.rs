@@ -13,6 +13,12 @@ use tch::{nn, Kind, Tensor};
 pub struct AdamW {
     /// Trainable variables by name, sorted for a stable order.
     params: Vec<(String, Tensor)>,
+    /// libtorch's optimizer over the same variables, used only for its
+    /// `zero_grad`, which drops the gradients (set to None, libtorch's
+    /// default) instead of filling them with zeros: backward then writes
+    /// fresh gradients rather than adding into zeroed ones, one memory pass
+    /// per parameter less, as `torch.optim` does. tch exposes no other way.
+    grad_reset: nn::Optimizer,
     m: Vec<Tensor>,
     v: Vec<Tensor>,
     /// Multiplier of the step's learning rate, per parameter.
@@ -31,6 +37,8 @@ fn decays(name: &str) -> bool {
 
 impl AdamW {
     pub fn new(vs: &nn::VarStore, weight_decay: f64) -> Self {
+        let grad_reset = nn::OptimizerConfig::build(nn::Sgd::default(), vs, 0.0)
+            .expect("an SGD optimizer over a VarStore's variables");
         let vars: BTreeMap<String, Tensor> = vs
             .variables()
             .into_iter()
@@ -48,6 +56,7 @@ impl AdamW {
         let lr_scales = vec![1.0; params.len()];
         AdamW {
             params,
+            grad_reset,
             m,
             v,
             lr_scales,
@@ -68,16 +77,14 @@ impl AdamW {
         }
     }
 
+    /// Drops every parameter's gradient; the next backward starts afresh.
     pub fn zero_grad(&mut self) {
-        for (_, p) in &mut self.params {
-            let mut g = p.grad();
-            if g.defined() {
-                let _ = g.detach_().zero_();
-            }
-        }
+        self.grad_reset.zero_grad();
     }
 
-    /// Scales gradients so their global L2 norm is at most `max_norm`; returns the norm before.
+    /// Scales gradients so their global L2 norm (the norm of all gradients
+    /// as one vector, as `torch.nn.utils.clip_grad_norm_`) is at most
+    /// `max_norm`; returns the norm before.
     pub fn clip_grad_norm(&self, max_norm: f64) -> f64 {
         tch::no_grad(|| {
             let norms: Vec<Tensor> = self
@@ -90,10 +97,7 @@ impl AdamW {
             if norms.is_empty() {
                 return 0.0;
             }
-            let total = Tensor::stack(&norms, 0)
-                .sum(Kind::Float)
-                .sqrt()
-                .double_value(&[]);
+            let total = Tensor::stack(&norms, 0).norm().double_value(&[]);
             if max_norm > 0.0 && total > max_norm {
                 let scale = max_norm / (total + 1e-6);
                 for (_, p) in &self.params {
@@ -235,6 +239,23 @@ mod tests {
         let moved = |t: &Tensor| 5.0 - t.double_value(&[0]);
         assert!((moved(&enc) - 0.05).abs() < 1e-6, "{}", moved(&enc));
         assert!((moved(&head) - 0.5).abs() < 1e-6, "{}", moved(&head));
+    }
+
+    #[test]
+    fn clipping_uses_the_global_norm_and_zero_grad_drops_gradients() {
+        // Gradients 2·x of x = (1.5) and y = (2): 3 and 4, global norm 5.
+        let vs = nn::VarStore::new(Device::Cpu);
+        let x = vs.root().var("x", &[1], nn::Init::Const(1.5));
+        let y = vs.root().var("y", &[1], nn::Init::Const(2.0));
+        let mut opt = AdamW::new(&vs, 0.0);
+        (x.square().sum(Kind::Float) + y.square().sum(Kind::Float)).backward();
+        assert!((opt.clip_grad_norm(1.0) - 5.0).abs() < 1e-6);
+        // Scaled to norm 1: (0.6, 0.8).
+        assert!((x.grad().double_value(&[0]) - 0.6).abs() < 1e-5);
+        assert!((y.grad().double_value(&[0]) - 0.8).abs() < 1e-5);
+        opt.zero_grad();
+        assert!(!x.grad().defined() && !y.grad().defined());
+        assert_eq!(opt.clip_grad_norm(1.0), 0.0);
     }
 
     #[test]
