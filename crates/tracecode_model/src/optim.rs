@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 pub struct AdamW {
     /// Trainable variables by name, sorted for a stable order.
@@ -196,7 +196,7 @@ pub fn learning_rate(step: i64, warmup: i64, total: i64, peak: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::Device;
+    use tch::{Device, Kind};
 
     #[test]
     fn adamw_minimises_a_quadratic_and_its_state_round_trips() {

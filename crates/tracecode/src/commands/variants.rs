@@ -1,7 +1,7 @@
 //! `tracecode variants`: rewrite and mutate every traced function, re-trace
 //! each variant on its original's inputs, and label it by trace equivalence.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -130,8 +130,13 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
             role => format!("{}:{}", serde_name(&role), serde_name(&row.label)),
         },
     )?;
-    let done: Vec<VariantRecord> = read_rows(&args.output)?;
-    let summary = VariantsSummary::of(&done);
+    // Folded over a streamed read: memory holds one row group, not the output.
+    let mut tally = SummaryTally::default();
+    tracecode_data::for_each_row(&args.output, |r: VariantRecord| {
+        tally.add(&r);
+        Ok(())
+    })?;
+    let summary = tally.finish();
     let summary_path = PathBuf::from(format!("{}.summary.json", args.output.display()));
     tracecode_data::io::atomic_write(&summary_path, |f| {
         Ok(serde_json::to_writer_pretty(f, &summary)?)
@@ -385,57 +390,69 @@ pub struct VariantsSummary {
     pub rewrite_failures: BTreeMap<String, Vec<String>>,
 }
 
-impl VariantsSummary {
-    pub fn of(rows: &[VariantRecord]) -> Self {
-        let mut s = VariantsSummary::default();
-        let mut equivalent_rewrites: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut stable: Vec<&str> = Vec::new();
-        for r in rows {
-            let group = match r.kinds.as_slice() {
-                [one] => one.clone(),
-                many if many.last().map(String::as_str) == Some("obfuscate_names") => {
-                    "composed+obfuscate_names".into()
-                }
-                _ => "composed".into(),
-            };
-            match r.role {
-                VariantRole::Original => {
-                    s.functions += 1;
-                    if r.label == EquivalenceLabel::Nondeterministic {
-                        s.nondeterministic_functions += 1;
-                    } else {
-                        stable.push(&r.function_id);
-                    }
-                }
-                VariantRole::Rewrite => {
-                    s.rewrites.add(r);
-                    s.rewrites_by_kind.entry(group.clone()).or_default().add(r);
-                    if r.label == EquivalenceLabel::TraceEquivalent {
-                        *equivalent_rewrites.entry(&r.function_id).or_default() += 1;
-                    }
-                    if r.label == EquivalenceLabel::TraceDifferent {
-                        let list = s.rewrite_failures.entry(group).or_default();
-                        if list.len() < 3 {
-                            list.push(format!(
-                                "{} {}: {}",
-                                r.function_id,
-                                r.trace.qualname,
-                                r.detail.as_deref().unwrap_or("")
-                            ));
-                        }
-                    }
-                }
-                VariantRole::Mutant => {
-                    s.mutants.add(r);
-                    s.mutants_by_kind.entry(group).or_default().add(r);
+/// Accumulates a [`VariantsSummary`] one row at a time.
+#[derive(Default)]
+struct SummaryTally {
+    summary: VariantsSummary,
+    /// Deterministic originals, and trace-equivalent rewrites per function.
+    stable: Vec<String>,
+    equivalent_rewrites: HashMap<String, usize>,
+}
+
+impl SummaryTally {
+    fn add(&mut self, r: &VariantRecord) {
+        let s = &mut self.summary;
+        let group = match r.kinds.as_slice() {
+            [one] => one.clone(),
+            many if many.last().map(String::as_str) == Some("obfuscate_names") => {
+                "composed+obfuscate_names".into()
+            }
+            _ => "composed".into(),
+        };
+        match r.role {
+            VariantRole::Original => {
+                s.functions += 1;
+                if r.label == EquivalenceLabel::Nondeterministic {
+                    s.nondeterministic_functions += 1;
+                } else {
+                    self.stable.push(r.function_id.clone());
                 }
             }
+            VariantRole::Rewrite => {
+                s.rewrites.add(r);
+                s.rewrites_by_kind.entry(group.clone()).or_default().add(r);
+                if r.label == EquivalenceLabel::TraceEquivalent {
+                    *self
+                        .equivalent_rewrites
+                        .entry(r.function_id.clone())
+                        .or_default() += 1;
+                }
+                if r.label == EquivalenceLabel::TraceDifferent {
+                    let list = s.rewrite_failures.entry(group).or_default();
+                    if list.len() < 3 {
+                        list.push(format!(
+                            "{} {}: {}",
+                            r.function_id,
+                            r.trace.qualname,
+                            r.detail.as_deref().unwrap_or("")
+                        ));
+                    }
+                }
+            }
+            VariantRole::Mutant => {
+                s.mutants.add(r);
+                s.mutants_by_kind.entry(group).or_default().add(r);
+            }
         }
-        s.with_three_equivalent_rewrites = stable
+    }
+
+    fn finish(mut self) -> VariantsSummary {
+        self.summary.with_three_equivalent_rewrites = self
+            .stable
             .iter()
-            .filter(|id| equivalent_rewrites.get(*id).copied().unwrap_or(0) >= 3)
+            .filter(|id| self.equivalent_rewrites.get(*id).copied().unwrap_or(0) >= 3)
             .count();
-        s
+        self.summary
     }
 }
 
