@@ -338,3 +338,68 @@ fn coverage_guided_search_reaches_branches_near_working_calls() {
         n(&plain, "blocks_total")
     );
 }
+
+/// Type adaptation: usage inference reads `word * 2` as a number, so every
+/// first candidate is an int and fails at entry (`'int' object has no
+/// attribute 'upper'`); the message says a str was wanted, and the adapted
+/// calls run. `--adapt-rounds 0` shows the function has no valid input
+/// without it.
+#[test]
+fn failures_at_entry_adapt_argument_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("shout.py");
+    std::fs::write(
+        &src,
+        "def shout(word):\n    doubled = word * 2\n    return doubled.upper()\n",
+    )
+    .unwrap();
+    let corpus = dir.path().join("c.parquet");
+    tracecode(
+        &[
+            "corpus",
+            src.to_str().unwrap(),
+            "-o",
+            corpus.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let trace = |rounds: &str, name: &str| {
+        let out = dir.path().join(name);
+        tracecode(
+            &[
+                "trace",
+                corpus.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--inputs",
+                "4",
+                "--adapt-rounds",
+                rounds,
+            ],
+            dir.path(),
+        );
+        read_traces(&out).remove(0)
+    };
+    let plain = trace("0", "plain.jsonl");
+    assert_eq!(plain["status"], "no_valid_input", "{plain}");
+    assert_eq!(statuses(&plain), vec!["failed_at_entry"]);
+
+    let adapted = trace("3", "adapted.jsonl");
+    assert_eq!(adapted["status"], "traced", "{:?}", statuses(&adapted));
+    let runs = adapted["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    for run in runs {
+        assert_eq!(run["strategy"], "adapted");
+        assert_eq!(run["result"]["status"], "returned");
+        // The argument is now a str literal.
+        let call = run["call"].as_str().unwrap();
+        assert!(
+            call.starts_with("shout('") || call.starts_with("shout(\""),
+            "{call}"
+        );
+    }
+    assert!(
+        adapted["candidates"].as_u64().unwrap() > plain["candidates"].as_u64().unwrap(),
+        "{adapted}"
+    );
+}

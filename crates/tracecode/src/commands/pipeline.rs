@@ -131,6 +131,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         inputs: args.inputs,
         sandbox: sandbox.clone(),
         search_rounds: 2,
+        adapt_rounds: 3,
         seed: 0,
         shard: None,
         limit: Some(args.trace_functions),

@@ -16,7 +16,8 @@ use tracecode_data::{
 use tracecode_exec::RunStatus;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::inputs::{
-    generate_calls, mutate_calls, FunctionSpec, GeneratedCall, InputStrategy,
+    adapt_calls, generate_calls, mutate_calls, FailedCall, FunctionSpec, GeneratedCall,
+    InputStrategy,
 };
 
 use crate::runner::{id_seed, Code, Runner, SandboxArgs};
@@ -30,6 +31,14 @@ use crate::runner::{id_seed, Code, Runner, SandboxArgs};
 /// to K valid runs are kept, chosen greedily to cover the most CFG blocks and
 /// distinct block paths. A call that fails at entry (TypeError/AttributeError
 /// before the body's second line) is invalid and discarded.
+///
+/// Failures at entry also adapt the search: while fewer than K runs are valid,
+/// up to `--adapt-rounds` rounds of 2×K new calls change the argument types
+/// the exception messages point at (`object of type 'int' has no len()`: that
+/// argument becomes a str or list; no usable message: each argument tries the
+/// next type of int, str, list, dict, float, bool, bytes, list[str], None).
+/// These runs have strategy `adapted`, and the valid ones seed the coverage
+/// search like any other.
 ///
 /// Each output row holds the function's CFG and its runs: the line and block
 /// sequences, the value log, the return value or exception. Every
@@ -63,6 +72,13 @@ pub struct TraceArgs {
     /// calls (0 turns the search off).
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub search_rounds: usize,
+
+    /// Rounds of type adaptation after the first 4×K candidates: while fewer
+    /// than K runs are valid and some failed at entry, run 2×K calls with the
+    /// argument types their TypeError/AttributeError messages point at
+    /// (strategy `adapted`; 0 turns adaptation off).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub adapt_rounds: usize,
 
     /// Seed for input generation.
     #[arg(long, default_value_t = 0)]
@@ -165,7 +181,9 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
                     args.search_rounds,
                 )
             });
-            vec![trace_function(rec, &runner, &calls, keep, search)]
+            let adapt = (replay.is_none() && args.adapt_rounds > 0)
+                .then(|| (args.seed ^ id_seed(&rec.id) ^ ADAPT_SEED, args.adapt_rounds));
+            vec![trace_function(rec, &runner, &calls, keep, adapt, search)]
         },
         |row| row.status.clone(),
     )?;
@@ -181,6 +199,8 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
 
 /// Separates the search's random stream from input generation's.
 const SEARCH_SEED: u64 = 0x5EA2_C4ED;
+/// Separates type adaptation's random stream from the other two.
+const ADAPT_SEED: u64 = 0xADA9_7ED5;
 
 fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
     let Some(s) = s else { return Ok(None) };
@@ -200,11 +220,14 @@ fn strategy_from(name: &str) -> InputStrategy {
 }
 
 /// Runs `calls` for one function and keeps the best `k` valid runs.
+/// `adapt` and `search` are (seed, rounds) of type adaptation and of
+/// coverage-guided search, which run in that order after `calls`.
 fn trace_function(
     rec: &FunctionRecord,
     runner: &Runner,
     calls: &[GeneratedCall],
     k: usize,
+    adapt: Option<(u64, usize)>,
     search: Option<(u64, usize)>,
 ) -> TraceRecord {
     let mut row = TraceRecord {
@@ -234,7 +257,10 @@ fn trace_function(
     let code = Code::new(&rec.context, &rec.code, &cfg);
     let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
     let mut valid: Vec<TracedRun> = Vec::new();
+    // Runs `calls`, keeping the valid runs and noting the failures at entry
+    // (with their message, for adaptation).
     let mut run_candidates = |calls: &[GeneratedCall], valid: &mut Vec<TracedRun>| {
+        let mut failed = Vec::new();
         for call in calls {
             let run = runner.trace_call(
                 &code,
@@ -262,11 +288,46 @@ fn trace_function(
             *statuses.entry(label).or_default() += 1;
             if is_valid {
                 valid.push(run);
+            } else if result.status == RunStatus::Raised {
+                // Failed at entry: its message is what adaptation reads.
+                failed.push(FailedCall {
+                    call: call.call.clone(),
+                    strategy: call.strategy,
+                    exception_type: result.exception_type.clone().unwrap_or_default(),
+                    message: result.exception_message.clone().unwrap_or_default(),
+                });
             }
         }
+        failed
     };
-    run_candidates(calls, &mut valid);
+    let mut failed = run_candidates(calls, &mut valid);
     let mut candidates = calls.len();
+    let mut seen: HashSet<String> = calls.iter().map(|c| c.call.clone()).collect();
+    // Type adaptation: while valid runs are short, retype the arguments the
+    // failures' messages point at. Each round answers the latest failures,
+    // so a call fixed in one argument can be fixed in the next; a round with
+    // no new failure repeats the last one's fixes with fresh values.
+    if let Some((seed, rounds)) = adapt {
+        let spec = FunctionSpec::from(rec);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for _ in 0..rounds {
+            if valid.len() >= k || failed.is_empty() {
+                break;
+            }
+            let round: Vec<GeneratedCall> = adapt_calls(&spec, &failed, &mut rng, 2 * k)
+                .into_iter()
+                .filter(|c| seen.insert(c.call.clone()))
+                .collect();
+            if round.is_empty() {
+                break;
+            }
+            candidates += round.len();
+            let new_failed = run_candidates(&round, &mut valid);
+            if !new_failed.is_empty() {
+                failed = new_failed;
+            }
+        }
+    }
     // Coverage-guided search: while blocks stay unreached, run rounds of
     // mutations of the calls that already run validly.
     let blocks_with_lines = cfg.blocks.iter().filter(|b| !b.lines.is_empty()).count();
@@ -278,7 +339,6 @@ fn trace_function(
     };
     if let Some((seed, rounds)) = search {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut seen: HashSet<String> = calls.iter().map(|c| c.call.clone()).collect();
         let mut covered = reached(&valid).len();
         for _ in 0..rounds {
             if covered >= blocks_with_lines || valid.is_empty() {

@@ -5,14 +5,18 @@
 //! per kind of source (`mutate`, `random`, `usage`), and [`InputStrategy`]
 //! naming them all so every generated call records where it came from.
 //! Everything is source text, so nothing here needs a Python interpreter; the
-//! tracer decides which calls actually run.
+//! tracer decides which calls actually run. `adapt` closes the loop the other
+//! way: it reads the exception messages of calls that failed at entry and
+//! proposes calls with the argument types changed accordingly.
 
+mod adapt;
 mod mutate;
 mod random;
 mod strategy;
 mod types;
 mod usage;
 
+pub use adapt::{adapt_calls, diagnose, py_type_name, type_ladder, Diagnosis, FailedCall, Retype};
 pub use mutate::mutate_arg;
 pub use random::{
     py_bytes_repr, py_str_repr, random_value, random_value_with, zero_value, RandomConfig,

@@ -31,6 +31,10 @@ pub enum InputStrategy {
     Random,
     /// Example calls with one or two literal arguments nudged.
     Mutation,
+    /// Calls that failed at entry with argument types changed the way their
+    /// exception message says (see [`super::adapt_calls`]); not a source
+    /// [`generate_calls`] draws from, since it needs the failures first.
+    Adapted,
 }
 
 /// One call expression to trace, e.g. `f(1, [2, 3])`.
@@ -61,6 +65,8 @@ impl InputSource for InputStrategy {
                 .map(|e| e.call.clone())
                 .collect(),
             InputStrategy::Mutation => mutations(spec, rng, n),
+            // Adaptation answers failures (`adapt_calls`); from a spec alone it has nothing.
+            InputStrategy::Adapted => Vec::new(),
             InputStrategy::Defaults => {
                 let types = param_types(spec);
                 let values = spec

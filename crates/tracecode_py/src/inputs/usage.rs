@@ -38,7 +38,7 @@ impl Hint {
     }
 }
 
-const STR_METHODS: &[&str] = &[
+pub(super) const STR_METHODS: &[&str] = &[
     "split",
     "rsplit",
     "lower",
@@ -68,10 +68,11 @@ const STR_METHODS: &[&str] = &[
     "partition",
     "join",
 ];
-const LIST_METHODS: &[&str] = &[
+pub(super) const LIST_METHODS: &[&str] = &[
     "append", "extend", "pop", "sort", "insert", "remove", "reverse", "clear",
 ];
-const DICT_METHODS: &[&str] = &["keys", "values", "items", "get", "setdefault", "update"];
+pub(super) const DICT_METHODS: &[&str] =
+    &["keys", "values", "items", "get", "setdefault", "update"];
 const ITER_BUILTINS: &[&str] = &[
     "len",
     "sorted",
