@@ -7,7 +7,7 @@ use tch::nn::{self, Module, RNN};
 use tch::{Device, Kind, Tensor};
 
 use crate::config::EncoderConfig;
-use crate::encoder::Layer;
+use crate::encoder::{Layer, Packing};
 use crate::features::{TraceFeatures, POSITION_VOCAB, STRUCTURE_VOCAB, VALUE_VOCAB};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -168,11 +168,12 @@ impl TraceEncoder {
                 // Fully padded run slots would give NaN attention: let them see themselves.
                 let mask = batch.step_mask.narrow(1, 0, l).copy();
                 let _ = mask.select(1, 0).fill_(1);
-                let mask = mask.to_kind(Kind::Bool).unsqueeze(1).unsqueeze(1);
+                let packing = Packing::new(&mask);
+                h = packing.pack(&h);
                 for layer in layers {
-                    h = layer.forward(&h, Some(&mask), config, train);
+                    h = layer.forward(&h, &packing, config, train);
                 }
-                h
+                packing.unpack(&h)
             }
         };
         let l = h.size()[1];
