@@ -35,6 +35,22 @@ pub struct SandboxArgs {
     pub checkpoint: usize,
 }
 
+/// The worker's command line: the lean `tracecode-exec-worker` binary built
+/// beside this one (it starts without loading libtorch), else this binary's
+/// hidden `__worker` subcommand.
+fn worker_command() -> Result<Vec<std::ffi::OsString>> {
+    let exe = std::env::current_exe().context("locating the tracecode binary for workers")?;
+    let lean = exe.with_file_name(format!(
+        "tracecode-exec-worker{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    Ok(if lean.is_file() {
+        vec![lean.into_os_string()]
+    } else {
+        vec![exe.into_os_string(), "__worker".into()]
+    })
+}
+
 /// A started worker pool and a thread pool of the same size to drive it.
 pub struct Runner {
     supervisor: Supervisor,
@@ -45,8 +61,7 @@ pub struct Runner {
 
 impl Runner {
     pub fn start(args: &SandboxArgs) -> Result<Self> {
-        let exe = std::env::current_exe().context("locating the tracecode binary for workers")?;
-        let mut cfg = SupervisorConfig::new([exe.into_os_string(), "__worker".into()]);
+        let mut cfg = SupervisorConfig::new(worker_command()?);
         if let Some(w) = args.workers {
             cfg.workers = w.max(1);
         }
