@@ -286,19 +286,18 @@ def benign(xs: list) -> int:
     );
 }
 
-/// Coverage-guided search: branches that only values near a working call
-/// reach are found by mutating it; `--search-rounds 0` runs only the 4×K
-/// first candidates.
-#[test]
-fn coverage_guided_search_reaches_branches_near_working_calls() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("bands.py");
-    std::fs::write(
-        &src,
-        "def band(n, m):\n    \"\"\"\n    >>> band(50, 70)\n    'mid'\n    \"\"\"\n    if n == 51:\n        return 'n+1'\n    if m == 69:\n        return 'm-1'\n    if n + m == 119:\n        return 'sum-1'\n    return 'mid'\n",
-    )
-    .unwrap();
-    let corpus = dir.path().join("c.parquet");
+/// Writes `source` to `dir/file` as a one-file corpus; returns a function
+/// that traces it with `--inputs 4` and `flag VALUE` into `dir/OUT` and
+/// gives back the function's row.
+fn one_function_tracer<'a>(
+    dir: &'a Path,
+    file: &str,
+    source: &str,
+    flag: &'a str,
+) -> impl Fn(&str, &str) -> Value + 'a {
+    let src = dir.join(file);
+    std::fs::write(&src, source).unwrap();
+    let corpus = dir.join("c.parquet");
     tracecode(
         &[
             "corpus",
@@ -306,10 +305,10 @@ fn coverage_guided_search_reaches_branches_near_working_calls() {
             "-o",
             corpus.to_str().unwrap(),
         ],
-        dir.path(),
+        dir,
     );
-    let trace = |rounds: &str, name: &str| {
-        let out = dir.path().join(name);
+    move |value: &str, out: &str| {
+        let out = dir.join(out);
         tracecode(
             &[
                 "trace",
@@ -318,13 +317,27 @@ fn coverage_guided_search_reaches_branches_near_working_calls() {
                 out.to_str().unwrap(),
                 "--inputs",
                 "4",
-                "--search-rounds",
-                rounds,
+                flag,
+                value,
             ],
-            dir.path(),
+            dir,
         );
         read_traces(&out).remove(0)
-    };
+    }
+}
+
+/// Coverage-guided search: branches that only values near a working call
+/// reach are found by mutating it; `--search-rounds 0` runs only the 4×K
+/// first candidates.
+#[test]
+fn coverage_guided_search_reaches_branches_near_working_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = one_function_tracer(
+        dir.path(),
+        "bands.py",
+        "def band(n, m):\n    \"\"\"\n    >>> band(50, 70)\n    'mid'\n    \"\"\"\n    if n == 51:\n        return 'n+1'\n    if m == 69:\n        return 'm-1'\n    if n + m == 119:\n        return 'sum-1'\n    return 'mid'\n",
+        "--search-rounds",
+    );
     let plain = trace("0", "plain.jsonl");
     let searched = trace("3", "searched.jsonl");
     let n = |r: &Value, k: &str| r[k].as_u64().unwrap();
@@ -347,39 +360,12 @@ fn coverage_guided_search_reaches_branches_near_working_calls() {
 #[test]
 fn failures_at_entry_adapt_argument_types() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("shout.py");
-    std::fs::write(
-        &src,
-        "def shout(word):\n    doubled = word * 2\n    return doubled.upper()\n",
-    )
-    .unwrap();
-    let corpus = dir.path().join("c.parquet");
-    tracecode(
-        &[
-            "corpus",
-            src.to_str().unwrap(),
-            "-o",
-            corpus.to_str().unwrap(),
-        ],
+    let trace = one_function_tracer(
         dir.path(),
+        "shout.py",
+        "def shout(word):\n    doubled = word * 2\n    return doubled.upper()\n",
+        "--adapt-rounds",
     );
-    let trace = |rounds: &str, name: &str| {
-        let out = dir.path().join(name);
-        tracecode(
-            &[
-                "trace",
-                corpus.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-                "--inputs",
-                "4",
-                "--adapt-rounds",
-                rounds,
-            ],
-            dir.path(),
-        );
-        read_traces(&out).remove(0)
-    };
     let plain = trace("0", "plain.jsonl");
     assert_eq!(plain["status"], "no_valid_input", "{plain}");
     assert_eq!(statuses(&plain), vec!["failed_at_entry"]);
