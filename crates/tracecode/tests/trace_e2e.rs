@@ -103,19 +103,22 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
             && !run["result"]["values"].as_array().unwrap().is_empty())));
 
     // Resume: a second run with a larger limit traces only the new functions.
-    let out = tracecode(
-        &[
-            "trace",
-            corpus.to_str().unwrap(),
-            "-o",
-            traces.to_str().unwrap(),
-            "--inputs",
-            "5",
-            "--limit",
-            "8",
-        ],
-        dir.path(),
-    );
+    let trace_up_to = |limit: &str| {
+        tracecode(
+            &[
+                "trace",
+                corpus.to_str().unwrap(),
+                "-o",
+                traces.to_str().unwrap(),
+                "--inputs",
+                "5",
+                "--limit",
+                limit,
+            ],
+            dir.path(),
+        )
+    };
+    let out = trace_up_to("8");
     assert!(String::from_utf8_lossy(&out.stderr).contains("6 already traced, 2 to trace"));
     let again = read_traces(&traces);
     assert_eq!(again.len(), 8);
@@ -131,19 +134,7 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
     // skips them and merges them with its own.
     std::fs::create_dir_all(&parts).unwrap();
     std::fs::rename(&traces, parts.join("part-000000.jsonl")).unwrap();
-    let out = tracecode(
-        &[
-            "trace",
-            corpus.to_str().unwrap(),
-            "-o",
-            traces.to_str().unwrap(),
-            "--inputs",
-            "5",
-            "--limit",
-            "9",
-        ],
-        dir.path(),
-    );
+    let out = trace_up_to("9");
     assert!(String::from_utf8_lossy(&out.stderr).contains("8 already traced, 1 to trace"));
     let merged = read_traces(&traces);
     assert_eq!(merged.len(), 9);

@@ -316,6 +316,20 @@ impl PartedOutput {
         Ok(())
     }
 
+    /// The key (e.g. the function id) of every finished row: what a resumed
+    /// run skips.
+    pub fn done_keys<T: DeserializeOwned>(
+        &self,
+        key: impl Fn(T) -> String,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut keys = std::collections::HashSet::new();
+        self.for_each_done(|row: T| {
+            keys.insert(key(row));
+            Ok(())
+        })?;
+        Ok(keys)
+    }
+
     /// Writes `rows` as the next part.
     pub fn write_part<T: Serialize + DeserializeOwned>(&self, rows: &[T]) -> Result<()> {
         std::fs::create_dir_all(&self.parts)

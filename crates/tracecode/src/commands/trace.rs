@@ -110,11 +110,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     let shard = parse_shard(args.shard.as_deref())?;
     let corpus: Vec<FunctionRecord> = read_rows(&args.corpus)?;
     let output = PartedOutput::new(&args.output);
-    let mut done_ids: HashSet<String> = HashSet::new();
-    output.for_each_done(|r: TraceRecord| {
-        done_ids.insert(r.id);
-        Ok(())
-    })?;
+    let done_ids = output.done_keys(|r: TraceRecord| r.id)?;
     let mut todo: Vec<&FunctionRecord> = corpus
         .iter()
         .filter(|r| r.is_ok() && (args.all || r.standalone) && !done_ids.contains(&r.id))

@@ -94,11 +94,7 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
         );
     }
     let output = PartedOutput::new(&args.output);
-    let mut done_ids: HashSet<String> = HashSet::new();
-    output.for_each_done(|r: VariantRecord| {
-        done_ids.insert(r.function_id);
-        Ok(())
-    })?;
+    let done_ids = output.done_keys(|r: VariantRecord| r.function_id)?;
     let traced: Vec<&TraceRecord> = traces
         .iter()
         .filter(|t| t.status == "traced" && !t.runs.is_empty())
