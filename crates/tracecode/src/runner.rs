@@ -113,21 +113,32 @@ impl Runner {
 
     /// Applies `work` to every item in parallel and writes the rows it
     /// returns, in item order, as one part of `output` per checkpoint (see
-    /// [`PartedOutput`]): memory holds one checkpoint's rows, and an
-    /// interrupted run keeps every finished checkpoint. At the end the parts
-    /// are merged into `output` after the rows it already had. The bar shows
-    /// live counts of `status_of` over new rows.
+    /// [`PartedOutput`]): memory holds one checkpoint's items and rows (the
+    /// items are pulled from a stream such as [`tracecode_data::stream_rows`]
+    /// as they are needed), and an interrupted run keeps every finished
+    /// checkpoint. At the end the parts are merged into `output` after the
+    /// rows it already had. The bar counts to `total` and shows live counts
+    /// of `status_of` over new rows.
     pub fn for_each_checkpointed<T: Sync, R: Send + Serialize + DeserializeOwned>(
         &self,
-        items: &[T],
+        items: impl IntoIterator<Item = Result<T>>,
+        total: usize,
         label: &str,
         output: &PartedOutput,
         work: impl Fn(&T) -> Vec<R> + Sync,
         status_of: impl Fn(&R) -> String + Sync,
     ) -> Result<()> {
-        let bar = progress::bar(items.len() as u64, label);
+        let bar = progress::bar(total as u64, label);
         let counts: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
-        for chunk in items.chunks(self.checkpoint) {
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<T> = items
+                .by_ref()
+                .take(self.checkpoint)
+                .collect::<Result<_>>()?;
+            if chunk.is_empty() {
+                break;
+            }
             let rows: Vec<Vec<R>> = self.threads.install(|| {
                 chunk
                     .par_iter()

@@ -210,6 +210,33 @@ pub fn for_each_row<T: DeserializeOwned>(
     }
 }
 
+/// The rows of a file that `keep` accepts, in file order, read on a
+/// background thread at most `ahead` rows ahead of the consumer, so a stage
+/// can walk an input larger than memory. A read error arrives as the last
+/// item; dropping the iterator stops the reader.
+pub fn stream_rows<T, F>(path: &Path, ahead: usize, mut keep: F) -> impl Iterator<Item = Result<T>>
+where
+    T: DeserializeOwned + Send + 'static,
+    F: FnMut(&T) -> bool + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(ahead.max(1));
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let read = for_each_row(&path, |row: T| {
+            if keep(&row) {
+                tx.send(Ok(row))
+                    .map_err(|_| anyhow::anyhow!("the consumer stopped"))?;
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            // Nobody to tell when the consumer itself hung up.
+            let _ = tx.send(Err(e));
+        }
+    });
+    rx.into_iter()
+}
+
 /// Rows per row group when writing from a stream: bounds the rows held at once.
 const STREAM_ROW_GROUP_ROWS: usize = 512;
 
@@ -456,6 +483,33 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, rows);
+    }
+
+    #[test]
+    fn stream_rows_keeps_order_filters_and_reports_a_bad_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.parquet");
+        let rows: Vec<FunctionRecord> = (0..300)
+            .map(|i| FunctionRecord::error("files", &format!("f{i}"), "b.py", "x", "y"))
+            .collect();
+        write_parquet(&path, &rows).unwrap();
+        let odd: Vec<FunctionRecord> = stream_rows(&path, 2, |r: &FunctionRecord| {
+            r.source_name[1..].parse::<u32>().unwrap() % 2 == 1
+        })
+        .collect::<Result<_>>()
+        .unwrap();
+        let expected: Vec<FunctionRecord> = rows.iter().skip(1).step_by(2).cloned().collect();
+        assert_eq!(odd, expected);
+        // Stopping early leaves the reader blocked on a closed channel: it ends.
+        let first = stream_rows(&path, 1, |_: &FunctionRecord| true).next();
+        assert_eq!(first.unwrap().unwrap(), rows[0]);
+        // An unreadable file is an error item, not a silently short stream.
+        let bad = dir.path().join("bad.parquet");
+        std::fs::write(&bad, b"not parquet").unwrap();
+        let items: Vec<Result<FunctionRecord>> =
+            stream_rows(&bad, 4, |_: &FunctionRecord| true).collect();
+        assert_eq!(items.len(), 1);
+        assert!(format!("{:#}", items[0].as_ref().unwrap_err()).contains("not a Parquet file"));
     }
 
     #[test]

@@ -108,18 +108,27 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         bail!("--inputs must be at least 1");
     }
     let shard = parse_shard(args.shard.as_deref())?;
-    let corpus: Vec<FunctionRecord> = read_rows(&args.corpus)?;
     let output = PartedOutput::new(&args.output);
     let done_ids = output.done_keys(|r: TraceRecord| r.id)?;
-    let mut todo: Vec<&FunctionRecord> = corpus
-        .iter()
-        .filter(|r| r.is_ok() && (args.all || r.standalone) && !done_ids.contains(&r.id))
-        .filter(|r| shard.is_none_or(|(i, n)| id_seed(&r.id) % n == i))
-        .collect();
+    // A first pass keeps only the ids to trace; the records themselves are
+    // streamed to the workers, so the corpus is never held in memory.
+    let mut standalone = 0;
+    let mut todo: Vec<String> = Vec::new();
+    tracecode_data::for_each_row(&args.corpus, |r: FunctionRecord| {
+        standalone += usize::from(r.is_ok() && r.standalone);
+        if r.is_ok()
+            && (args.all || r.standalone)
+            && !done_ids.contains(&r.id)
+            && shard.is_none_or(|(i, n)| id_seed(&r.id) % n == i)
+        {
+            todo.push(r.id);
+        }
+        Ok(())
+    })
+    .with_context(|| format!("reading the corpus {}", args.corpus.display()))?;
     if let Some(limit) = args.limit {
         todo.truncate(limit.saturating_sub(done_ids.len()));
     }
-    let standalone = corpus.iter().filter(|r| r.is_ok() && r.standalone).count();
     eprintln!(
         "[trace] {} standalone functions, {} already traced, {} to trace",
         standalone,
@@ -147,21 +156,29 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
                     )
                 })
                 .collect();
-            todo.retain(|r| calls.contains_key(&r.id));
+            todo.retain(|id| calls.contains_key(id));
             Some(calls)
         }
         None => None,
     };
 
+    let total = todo.len();
+    let todo: HashSet<String> = todo.into_iter().collect();
+    let records = tracecode_data::stream_rows(
+        &args.corpus,
+        args.sandbox.checkpoint,
+        move |r: &FunctionRecord| todo.contains(&r.id),
+    );
     runner.for_each_checkpointed(
-        &todo,
+        records,
+        total,
         "trace",
         &output,
         |rec| {
             let calls = match &replay {
                 Some(calls) => calls.get(&rec.id).cloned().unwrap_or_default(),
                 None => generate_calls(
-                    &FunctionSpec::from(*rec),
+                    &FunctionSpec::from(rec),
                     4 * args.inputs,
                     args.seed ^ id_seed(&rec.id),
                 ),

@@ -13,8 +13,8 @@ use serde::Serialize;
 use tracecode_data::equivalence::{judge, Rule, Verdict};
 use tracecode_data::schema::{content_id, serde_name};
 use tracecode_data::{
-    read_rows, EquivalenceLabel, PartedOutput, Rename, RunResult, TraceRecord, TracedRun,
-    VariantRecord, VariantRole,
+    EquivalenceLabel, PartedOutput, Rename, RunResult, TraceRecord, TracedRun, VariantRecord,
+    VariantRole,
 };
 use tracecode_exec::Limits;
 use tracecode_py::cfg::cfg_of_function;
@@ -82,42 +82,53 @@ pub struct VariantsArgs {
 }
 
 pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
-    let traces: Vec<TraceRecord> = read_rows(&args.traces)
-        .with_context(|| format!("reading traces from {}", args.traces.display()))?;
-    if traces
-        .iter()
-        .any(|t| t.status == "traced" && t.code.is_empty())
-    {
+    let output = PartedOutput::new(&args.output);
+    let done_ids = output.done_keys(|r: VariantRecord| r.function_id)?;
+    // A first pass keeps only the ids to vary; the traced functions themselves
+    // are streamed to the workers, so the traces file is never held in memory.
+    let (mut traced, mut without_code) = (0, 0);
+    let mut todo: Vec<String> = Vec::new();
+    tracecode_data::for_each_row(&args.traces, |t: TraceRecord| {
+        if t.status == "traced" {
+            without_code += usize::from(t.code.is_empty());
+            if !t.runs.is_empty() {
+                traced += 1;
+                if !done_ids.contains(&t.id) {
+                    todo.push(t.id);
+                }
+            }
+        }
+        Ok(())
+    })
+    .with_context(|| format!("reading traces from {}", args.traces.display()))?;
+    if without_code > 0 {
         bail!(
             "{} has no function code (written by an older tracecode); re-run `tracecode trace`",
             args.traces.display()
         );
     }
-    let output = PartedOutput::new(&args.output);
-    let done_ids = output.done_keys(|r: VariantRecord| r.function_id)?;
-    let traced: Vec<&TraceRecord> = traces
-        .iter()
-        .filter(|t| t.status == "traced" && !t.runs.is_empty())
-        .collect();
-    let mut todo: Vec<&TraceRecord> = traced
-        .iter()
-        .copied()
-        .filter(|t| !done_ids.contains(&t.id))
-        .collect();
     if let Some(limit) = args.limit {
         todo.truncate(limit.saturating_sub(done_ids.len()));
     }
     eprintln!(
         "[variants] {} traced functions, {} already done, {} to vary ({} rewrites + {} mutants each)",
-        traced.len(),
+        traced,
         done_ids.len(),
         todo.len(),
         args.rewrites,
         args.mutants
     );
     let runner = Runner::start(&args.sandbox)?;
+    let total = todo.len();
+    let todo: HashSet<String> = todo.into_iter().collect();
+    let functions = tracecode_data::stream_rows(
+        &args.traces,
+        args.sandbox.checkpoint,
+        move |t: &TraceRecord| t.status == "traced" && !t.runs.is_empty() && todo.contains(&t.id),
+    );
     runner.for_each_checkpointed(
-        &todo,
+        functions,
+        total,
         "variants",
         &output,
         |t| vary_function(t, &runner, args),
