@@ -77,6 +77,32 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
         };
         assert!(text.contains(expected), "{text}");
     }
+    // --limit takes the first functions with runs, in file order; a selection
+    // that matches nothing is an error and writes no file.
+    let first = p("first.jsonl");
+    tracecode(
+        &[
+            "render", &traces, "--format", "concise", "--limit", "1", "-o", &first,
+        ],
+        dir.path(),
+    );
+    let with_runs = traced.iter().find(|t| !t.runs.is_empty()).unwrap();
+    let first_rows: Vec<serde_json::Value> = std::fs::read_to_string(&first)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(first_rows.len(), with_runs.runs.len());
+    assert!(first_rows.iter().all(|r| r["id"] == with_runs.id.as_str()));
+    let none = p("none.jsonl");
+    let failed = std::process::Command::new(env!("CARGO_BIN_EXE_tracecode"))
+        .args(["render", &traces, "--id", "no_such_function", "-o", &none])
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("no traced function"));
+    assert!(!Path::new(&none).exists());
+
     let out = tracecode(
         &[
             "variants",

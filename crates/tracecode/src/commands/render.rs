@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use tracecode_data::{read_rows, write_rows, TraceRecord};
+use tracecode_data::io::write_rows_from;
+use tracecode_data::{stream_rows, TraceRecord};
 use tracecode_render::{render, RenderFormat};
 
 /// A format name on the command line.
@@ -86,56 +87,59 @@ pub struct Rendered {
 }
 
 pub fn run(args: &RenderArgs) -> Result<()> {
-    let traces: Vec<TraceRecord> = read_rows(&args.traces)
-        .with_context(|| format!("reading traces from {}", args.traces.display()))?;
-    let mut selected: Vec<&TraceRecord> = traces
-        .iter()
-        .filter(|t| !t.runs.is_empty())
-        .filter(|t| {
-            args.id
+    let id = args.id.clone();
+    // Streamed: one function's renderings are made and handed on at a time.
+    let selected = stream_rows(&args.traces, 16, move |t: &TraceRecord| {
+        !t.runs.is_empty()
+            && id
                 .as_deref()
                 .is_none_or(|id| t.id == id || t.qualname == id)
-        })
-        .collect();
-    if let Some(n) = args.limit {
-        selected.truncate(n);
-    }
-    if selected.is_empty() {
-        bail!("no traced function with runs matches the selection");
-    }
-    let mut rows = Vec::new();
-    for t in selected {
-        for (i, run) in t.runs.iter().enumerate() {
-            if args.run.is_some_and(|r| r != i) {
-                continue;
-            }
-            for &f in &args.format {
-                let format = RenderFormat::from(f);
-                rows.push(Rendered {
-                    id: t.id.clone(),
-                    qualname: t.qualname.clone(),
-                    run: i as u32,
-                    call: run.call.clone(),
-                    format: format.name().to_string(),
-                    text: render(format, t, run),
-                });
+    })
+    .take(args.limit.unwrap_or(usize::MAX));
+    let mut count = 0;
+    let fill = |emit: &mut dyn FnMut(Rendered) -> Result<()>| -> Result<()> {
+        let mut functions = 0;
+        for t in selected {
+            let t = t.with_context(|| format!("reading traces from {}", args.traces.display()))?;
+            functions += 1;
+            for (i, run) in t.runs.iter().enumerate() {
+                if args.run.is_some_and(|r| r != i) {
+                    continue;
+                }
+                for &f in &args.format {
+                    let format = RenderFormat::from(f);
+                    emit(Rendered {
+                        id: t.id.clone(),
+                        qualname: t.qualname.clone(),
+                        run: i as u32,
+                        call: run.call.clone(),
+                        format: format.name().to_string(),
+                        text: render(format, &t, run),
+                    })?;
+                    count += 1;
+                }
             }
         }
-    }
+        if functions == 0 {
+            bail!("no traced function with runs matches the selection");
+        }
+        Ok(())
+    };
     match &args.output {
         Some(path) => {
-            write_rows(path, &rows)?;
-            eprintln!("render: {} renderings → {}", rows.len(), path.display());
+            write_rows_from(path, fill)?;
+            eprintln!("render: {count} renderings → {}", path.display());
         }
         None => {
             let mut out = std::io::stdout().lock();
-            for r in &rows {
+            fill(&mut |r: Rendered| {
                 writeln!(
                     out,
                     "=== {} ({}) run {} [{}]\n{}\n",
                     r.qualname, r.id, r.run, r.format, r.text
                 )?;
-            }
+                Ok(())
+            })?;
         }
     }
     Ok(())
