@@ -3,16 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tracecode_data::{
-    read_rows, write_rows, ClonePair, EquivalenceLabel, Split, VariantRecord, VariantRole,
-};
+use tracecode_data::{write_rows, ClonePair, EquivalenceLabel, Split, VariantRecord, VariantRole};
 
-use super::pairs::{parse_split, split_of};
+use super::pairs::{parse_split, read_variants_without_runs, split_of};
 
 #[derive(Subcommand, Debug)]
 pub enum BenchSet {
@@ -164,8 +162,7 @@ pub fn build_clone_pairs(
 
 pub fn run_clone(args: &CloneArgs) -> Result<Vec<ClonePair>> {
     let fractions = parse_split(&args.fractions)?;
-    let rows: Vec<VariantRecord> = read_rows(&args.variants)
-        .with_context(|| format!("reading variants from {}", args.variants.display()))?;
+    let rows = read_variants_without_runs(&args.variants)?;
     let pairs = build_clone_pairs(&rows, args.split.into(), fractions, args.seed);
     write_rows(&args.output, &pairs)?;
     let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();

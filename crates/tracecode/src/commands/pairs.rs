@@ -1,14 +1,14 @@
 //! `tracecode pairs`: contrastive training examples from labelled variants.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tracecode_data::schema::serde_name;
 use tracecode_data::{
-    read_rows, write_rows, EquivalenceLabel, FunctionRecord, PairExample, Split, VariantRecord,
+    for_each_row, write_rows, EquivalenceLabel, FunctionRecord, PairExample, Split, VariantRecord,
     VariantRole,
 };
 
@@ -177,18 +177,34 @@ pub struct PairsSummary {
     pub with_summary: usize,
 }
 
+/// The rows of a variants file without their runs and CFGs (the bulk of the
+/// file), streamed: what needs only each variant's code, label and kinds.
+pub fn read_variants_without_runs(path: &Path) -> Result<Vec<VariantRecord>> {
+    let mut rows = Vec::new();
+    for_each_row(path, |mut r: VariantRecord| {
+        r.trace.runs = Vec::new();
+        r.trace.cfg = None;
+        rows.push(r);
+        Ok(())
+    })
+    .with_context(|| format!("reading variants from {}", path.display()))?;
+    Ok(rows)
+}
+
 pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
     let (train, valid) = parse_split(&args.split)?;
-    let rows: Vec<VariantRecord> = read_rows(&args.variants)
-        .with_context(|| format!("reading variants from {}", args.variants.display()))?;
-    let summaries: HashMap<String, String> = match &args.corpus {
-        Some(path) => read_rows::<FunctionRecord>(path)
-            .with_context(|| format!("reading corpus {}", path.display()))?
-            .into_iter()
-            .filter_map(|r| Some((r.id, r.summary?)))
-            .collect(),
-        None => HashMap::new(),
-    };
+    let rows = read_variants_without_runs(&args.variants)?;
+    // Of the corpus, only the summaries are kept.
+    let mut summaries: HashMap<String, String> = HashMap::new();
+    if let Some(path) = &args.corpus {
+        for_each_row(path, |r: FunctionRecord| {
+            if let Some(summary) = r.summary {
+                summaries.insert(r.id, summary);
+            }
+            Ok(())
+        })
+        .with_context(|| format!("reading corpus {}", path.display()))?;
+    }
     let examples = build_examples(
         &rows,
         args.positives,
