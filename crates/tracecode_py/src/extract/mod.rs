@@ -558,5 +558,34 @@ pub fn dedup(rows: &mut Vec<FunctionRecord>) -> DedupStats {
     stats
 }
 
+/// A function's shape: its tokens with every name, string and number replaced
+/// by a placeholder (layout and comments ignored), hashed. Functions of one
+/// shape differ only in names and literals, like the stdlib's
+/// `getregentry()` of each codec module: near-dedup by names alone keeps
+/// them apart, but as separate groups of a retrieval benchmark their right
+/// answer is ambiguous. `None` when the code does not parse.
+pub fn shape_hash(code: &str) -> Option<String> {
+    use ruff_python_ast::token::TokenKind;
+    let parsed = parse_module(code).ok()?;
+    let mut shape = String::new();
+    for tok in parsed.tokens().iter() {
+        let text = match tok.kind() {
+            TokenKind::Comment
+            | TokenKind::NonLogicalNewline
+            | TokenKind::Newline
+            | TokenKind::Indent
+            | TokenKind::Dedent
+            | TokenKind::EndOfFile => continue,
+            TokenKind::Name => "ID",
+            TokenKind::Int | TokenKind::Float | TokenKind::Complex => "NUM",
+            TokenKind::String | TokenKind::FStringMiddle | TokenKind::TStringMiddle => "STR",
+            _ => &code[tok.range()],
+        };
+        shape.push_str(text);
+        shape.push('\u{1f}');
+    }
+    Some(content_id(&shape))
+}
+
 #[cfg(test)]
 mod tests;

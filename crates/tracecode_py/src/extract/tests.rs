@@ -326,3 +326,19 @@ fn ids_are_stable_content_hashes() {
     assert_eq!(a[0].id, b[0].id);
     assert_eq!(a[0].id, content_id("def f():\n    return 1"));
 }
+
+#[test]
+fn shape_hash_ignores_names_literals_and_layout_but_not_structure() {
+    let a = shape_hash("def getregentry():\n    return codecs.CodecInfo(name='cp850', n=1)\n");
+    let b = shape_hash(
+        "def getregentry():  # ascii\n    return codecs.CodecInfo(\n        name=\"ascii\", n=2.5\n    )\n",
+    );
+    let f = shape_hash("def f(x):\n    return f'{x}!'\n");
+    let g = shape_hash("def g(y):\n    return f'{y}?'\n");
+    let other = shape_hash("def getregentry():\n    return codecs.CodecInfo(name='cp850', n=-1)\n");
+    assert!(a.is_some());
+    assert_eq!(a, b);
+    assert_eq!(f, g);
+    assert_ne!(a, other, "an operator is structure");
+    assert_eq!(shape_hash("def broken(:\n"), None);
+}

@@ -16,6 +16,7 @@ use tracecode_data::variant::{EquivalenceLabel, VariantRole};
 use tracecode_data::TraceRecord;
 use tracecode_eval::metrics::average_precision_at_r;
 use tracecode_eval::stats::clustered_se;
+use tracecode_py::extract::shape_hash;
 
 use super::encoder::{Encoder, Vectors};
 use super::{Outcome, Score, TaskContext};
@@ -24,6 +25,8 @@ use super::{Outcome, Score, TaskContext};
 const GROUP_SIZE: usize = 4;
 /// Trace-different mutants per group added as distractors.
 const DISTRACTORS_PER_GROUP: usize = 3;
+/// Worst queries kept per pool for error analysis.
+const MISSES_KEPT: usize = 20;
 /// Groups whose embeddings are kept for the report's 2-D projection.
 const PLOTTED_GROUPS: usize = 12;
 
@@ -49,9 +52,17 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
             .or_default()
             .push((row.id.clone(), row.trace.clone()));
     }
-    // Original first, then rewrites in id order: deterministic.
+    // Original first, then rewrites in id order: deterministic. One group
+    // per shape (see `shape_hash`): a function that differs from an earlier
+    // group's only in names and literals would make either group's programs
+    // a right answer for the other's queries.
     let mut chosen: Vec<Group> = Vec::new();
+    let mut shapes = HashSet::new();
+    let mut same_shape = 0;
     for (function, mut members) in equivalent {
+        if chosen.len() == ctx.args.search_groups {
+            break;
+        }
         members.sort_by(|a, b| {
             (a.0 != function)
                 .cmp(&(b.0 != function))
@@ -61,6 +72,11 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         members.retain(|(_, t)| seen.insert(t.code.clone()));
         members.truncate(GROUP_SIZE);
         if members.len() < 2 {
+            continue;
+        }
+        let shape = shape_hash(&members[0].1.code).unwrap_or_else(|| function.clone());
+        if !shapes.insert(shape) {
+            same_shape += 1;
             continue;
         }
         let mut distractors = mutants.remove(&function).unwrap_or_default();
@@ -73,7 +89,6 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
             distractors: distractors.into_iter().map(|m| m.1).collect(),
         });
     }
-    chosen.truncate(ctx.args.search_groups);
     if chosen.len() < 2 {
         bail!(
             "fewer than 2 groups of equivalent held-out functions in {}",
@@ -106,23 +121,54 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         .map(|&t| encoder.uses_traces().then_some(t))
         .collect();
     let vectors = encoder.embed(&texts, &traces)?;
-    let pool_map = |pool: usize| -> Result<Score> {
-        let aps = average_precision_at_r(&labels[..pool], |i| {
-            (0..pool).map(|j| vectors.cosine(i, &vectors, j)).collect()
-        })?;
+    let row = |i: usize, pool: usize| -> Vec<f64> {
+        (0..pool).map(|j| vectors.cosine(i, &vectors, j)).collect()
+    };
+    // The score, and the worst queries for error analysis: each with the
+    // candidate of another group (or a distractor) it ranked highest.
+    let pool_map = |pool: usize| -> Result<(Score, serde_json::Value)> {
+        let aps = average_precision_at_r(&labels[..pool], |i| row(i, pool))?;
         let (values, clusters): (Vec<f64>, Vec<usize>) = aps
             .iter()
             .zip(&group_of)
             .filter_map(|(ap, &g)| ap.map(|ap| (ap, g)))
             .unzip();
-        Ok(Score {
+        let mut missed: Vec<(usize, f64)> = aps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, ap)| ap.filter(|&ap| ap < 1.0).map(|ap| (i, ap)))
+            .collect();
+        missed.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        let misses: Vec<serde_json::Value> = missed
+            .iter()
+            .take(MISSES_KEPT)
+            .map(|&(i, ap)| {
+                let scores = row(i, pool);
+                let wrong = (0..pool)
+                    .filter(|&j| labels[j] != labels[i])
+                    .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+                    .expect("a pool of two groups or more");
+                json!({
+                    "query": programs[i].id,
+                    "ap": ap,
+                    "ranked_above_its_group": programs[wrong].id,
+                    "of": labels[wrong],
+                    "cosine": scores[wrong],
+                })
+            })
+            .collect();
+        let score = Score {
             value: values.iter().sum::<f64>() / values.len() as f64,
             std: None,
             se: Some(clustered_se(&values, &clusters)),
-        })
+        };
+        Ok((
+            score,
+            json!({ "queries_below_1": missed.len(), "worst": misses }),
+        ))
     };
-    let plain = pool_map(members)?;
-    let adversarial = pool_map(programs.len())?;
+    let (plain, plain_misses) = pool_map(members)?;
+    let (adversarial, adversarial_misses) = pool_map(programs.len())?;
     let plotted = match &vectors {
         Vectors::Dense(v) => {
             let cut = chosen
@@ -141,11 +187,16 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         ],
         n: members,
         notes: vec![format!(
-            "{} groups, {} programs; {} trace-different mutants added as distractors for MAP@R with mutants",
+            "{} groups, {} programs; {} trace-different mutants added as distractors for MAP@R with mutants; {} functions left out for the shape of an earlier group",
             chosen.len(),
             members,
-            programs.len() - members
+            programs.len() - members,
+            same_shape
         )],
-        extra: json!({ "projection": plotted }),
+        extra: json!({
+            "projection": plotted,
+            "misses": plain_misses,
+            "misses_with_mutants": adversarial_misses,
+        }),
     })
 }
