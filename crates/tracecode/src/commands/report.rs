@@ -193,22 +193,31 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
         let mut columns = vec![Column::plain("encoder")];
         columns.extend(metrics.iter().map(|m| column_for(m)));
         columns.push(Column::plain("n"));
-        columns.push(Column::plain("notes"));
+        let (shared, own) = split_notes(&of_task);
+        let notes_column = own.iter().any(|n| !n.is_empty());
+        if notes_column {
+            columns.push(Column::plain("notes"));
+        }
         let rows = of_task
             .iter()
-            .map(|r| {
+            .zip(&own)
+            .map(|(r, own)| {
                 let mut row = vec![Cell::text(&r.encoder)];
                 row.extend(metrics.iter().map(|m| score_cell(r, m)));
                 row.push(Cell::text(r.n.to_string()));
-                row.push(Cell::text(r.notes.join("; ")));
+                if notes_column {
+                    row.push(Cell::text(own));
+                }
                 row
             })
             .collect();
+        let caption =
+            (!shared.is_empty()).then(|| format!("For every encoder: {}.", shared.join("; ")));
         let mut section = Section {
             heading: format!("Task: {}", t.name()),
             paragraphs: vec![task_description(t).into()],
             blocks: vec![Block::Table(Table {
-                caption: None,
+                caption,
                 columns,
                 rows,
             })],
@@ -222,6 +231,32 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
         sections.push(section);
     }
     sections
+}
+
+/// A task's notes split into those every encoder shares (about the task's
+/// data: said once, as the table's caption) and each encoder's own, joined.
+fn split_notes(of_task: &[&TaskResult]) -> (Vec<String>, Vec<String>) {
+    let shared: Vec<String> = of_task.first().map_or_else(Vec::new, |first| {
+        first
+            .notes
+            .iter()
+            .filter(|n| of_task.iter().all(|r| r.notes.contains(n)))
+            .cloned()
+            .collect()
+    });
+    let own = of_task
+        .iter()
+        .map(|r| {
+            let own: Vec<&str> = r
+                .notes
+                .iter()
+                .filter(|n| !shared.contains(n))
+                .map(String::as_str)
+                .collect();
+            own.join("; ")
+        })
+        .collect();
+    (shared, own)
 }
 
 /// Score distributions of the clone pairs by kind, for the model encoders.
@@ -718,4 +753,38 @@ pub fn build(run: &Path) -> Result<Report> {
         meta,
         sections,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(encoder: &str, notes: &[&str]) -> TaskResult {
+        TaskResult {
+            task: Task::CodeSearch,
+            encoder: encoder.into(),
+            spec: encoder.into(),
+            scores: BTreeMap::new(),
+            headline: "map_at_r".into(),
+            n: 4,
+            notes: notes.iter().map(|n| n.to_string()).collect(),
+            extra: serde_json::Value::Null,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn notes_every_encoder_shares_are_said_once() {
+        let a = result("static", &["300 groups"]);
+        let b = result("fused", &["300 groups", "no traces for 2 programs"]);
+        let (shared, own) = split_notes(&[&a, &b]);
+        assert_eq!(shared, vec!["300 groups".to_string()]);
+        assert_eq!(
+            own,
+            vec![String::new(), "no traces for 2 programs".to_string()]
+        );
+        let (shared, own) = split_notes(&[&a]);
+        assert_eq!((shared.len(), own[0].as_str()), (1, ""));
+        assert_eq!(split_notes(&[]), (vec![], vec![]));
+    }
 }
