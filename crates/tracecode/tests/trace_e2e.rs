@@ -51,19 +51,22 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
         ],
         dir.path(),
     );
-    tracecode(
-        &[
-            "trace",
-            corpus.to_str().unwrap(),
-            "-o",
-            traces.to_str().unwrap(),
-            "--inputs",
-            "5",
-            "--limit",
-            "6",
-        ],
-        dir.path(),
-    );
+    let trace_up_to = |limit: &str| {
+        tracecode(
+            &[
+                "trace",
+                corpus.to_str().unwrap(),
+                "-o",
+                traces.to_str().unwrap(),
+                "--inputs",
+                "5",
+                "--limit",
+                limit,
+            ],
+            dir.path(),
+        )
+    };
+    trace_up_to("6");
     let rows = read_traces(&traces);
     assert_eq!(rows.len(), 6);
     for r in &rows {
@@ -103,21 +106,6 @@ fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
             && !run["result"]["values"].as_array().unwrap().is_empty())));
 
     // Resume: a second run with a larger limit traces only the new functions.
-    let trace_up_to = |limit: &str| {
-        tracecode(
-            &[
-                "trace",
-                corpus.to_str().unwrap(),
-                "-o",
-                traces.to_str().unwrap(),
-                "--inputs",
-                "5",
-                "--limit",
-                limit,
-            ],
-            dir.path(),
-        )
-    };
     let out = trace_up_to("8");
     assert!(String::from_utf8_lossy(&out.stderr).contains("6 already traced, 2 to trace"));
     let again = read_traces(&traces);

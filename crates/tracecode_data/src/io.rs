@@ -237,6 +237,22 @@ where
     rx.into_iter()
 }
 
+/// The rows of a file whose id (`id_of`) is in `ids`, streamed as
+/// [`stream_rows`] does: the second pass of a stage whose first pass chose
+/// them, holding the ids rather than the rows.
+pub fn stream_listed<T>(
+    path: &Path,
+    ahead: usize,
+    ids: Vec<String>,
+    id_of: fn(&T) -> &str,
+) -> impl Iterator<Item = Result<T>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let ids: std::collections::HashSet<String> = ids.into_iter().collect();
+    stream_rows(path, ahead, move |row: &T| ids.contains(id_of(row)))
+}
+
 /// Rows per row group when writing from a stream: bounds the rows held at once.
 const STREAM_ROW_GROUP_ROWS: usize = 512;
 

@@ -12,8 +12,8 @@ pub mod trace;
 pub mod variant;
 
 pub use io::{
-    for_each_row, read_parquet, read_rows, stream_rows, write_jsonl, write_parquet, write_rows,
-    OutputFormat, PartedOutput,
+    for_each_row, read_parquet, read_rows, stream_listed, stream_rows, write_jsonl, write_parquet,
+    write_rows, OutputFormat, PartedOutput,
 };
 pub use schema::{serde_name, ExampleCall, FunctionRecord, Param, ParamKind, RecordStatus};
 pub use trace::{Cfg, RunResult, RunStatus, StatusCount, TraceRecord, TracedRun, ValueWrite};

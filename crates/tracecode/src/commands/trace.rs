@@ -163,11 +163,11 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     };
 
     let total = todo.len();
-    let todo: HashSet<String> = todo.into_iter().collect();
-    let records = tracecode_data::stream_rows(
+    let records = tracecode_data::stream_listed(
         &args.corpus,
         args.sandbox.checkpoint,
-        move |r: &FunctionRecord| todo.contains(&r.id),
+        todo,
+        |r: &FunctionRecord| r.id.as_str(),
     );
     runner.for_each_checkpointed(
         records,

@@ -120,11 +120,11 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
     );
     let runner = Runner::start(&args.sandbox)?;
     let total = todo.len();
-    let todo: HashSet<String> = todo.into_iter().collect();
-    let functions = tracecode_data::stream_rows(
+    let functions = tracecode_data::stream_listed(
         &args.traces,
         args.sandbox.checkpoint,
-        move |t: &TraceRecord| t.status == "traced" && !t.runs.is_empty() && todo.contains(&t.id),
+        todo,
+        |t: &TraceRecord| t.id.as_str(),
     );
     runner.for_each_checkpointed(
         functions,

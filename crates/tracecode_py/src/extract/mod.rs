@@ -486,6 +486,20 @@ fn signature_of(module: &Module, def: &ast::StmtFunctionDef) -> String {
         .replace(",)", ")")
 }
 
+/// Tokens of layout and comments, which near-duplicate keys ignore.
+fn is_layout(kind: ruff_python_ast::token::TokenKind) -> bool {
+    use ruff_python_ast::token::TokenKind;
+    matches!(
+        kind,
+        TokenKind::Comment
+            | TokenKind::NonLogicalNewline
+            | TokenKind::Newline
+            | TokenKind::Indent
+            | TokenKind::Dedent
+            | TokenKind::EndOfFile
+    )
+}
+
 /// Number of significant tokens in `range`, and the hash of the token stream
 /// with identifiers replaced by a placeholder and the docstring left out
 /// (near-duplicate key: renamed copies collide, different logic does not).
@@ -499,14 +513,8 @@ fn token_stats(module: &Module, range: TextRange, docstring: Option<TextRange>) 
         .iter()
         .take_while(|t| t.start() < range.end())
     {
-        match tok.kind() {
-            TokenKind::Comment
-            | TokenKind::NonLogicalNewline
-            | TokenKind::Newline
-            | TokenKind::Indent
-            | TokenKind::Dedent
-            | TokenKind::EndOfFile => continue,
-            _ => {}
+        if is_layout(tok.kind()) {
+            continue;
         }
         count += 1;
         if docstring.is_some_and(|d| d.contains_range(tok.range())) {
@@ -569,13 +577,10 @@ pub fn shape_hash(code: &str) -> Option<String> {
     let parsed = parse_module(code).ok()?;
     let mut shape = String::new();
     for tok in parsed.tokens().iter() {
+        if is_layout(tok.kind()) {
+            continue;
+        }
         let text = match tok.kind() {
-            TokenKind::Comment
-            | TokenKind::NonLogicalNewline
-            | TokenKind::Newline
-            | TokenKind::Indent
-            | TokenKind::Dedent
-            | TokenKind::EndOfFile => continue,
             TokenKind::Name => "ID",
             TokenKind::Int | TokenKind::Float | TokenKind::Complex => "NUM",
             TokenKind::String | TokenKind::FStringMiddle | TokenKind::TStringMiddle => "STR",
