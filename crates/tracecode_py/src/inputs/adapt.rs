@@ -26,12 +26,10 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 use tracecode_data::schema::ParamKind;
 
-use super::strategy::STRATEGY_ORDER;
+use super::strategy::{param_types, ParamType, STRATEGY_ORDER};
 use super::types::literal_type;
 use super::usage::{DICT_METHODS, LIST_METHODS, STR_METHODS};
-use super::{
-    infer_param_types, random_value, FunctionSpec, GeneratedCall, InputStrategy, ValueType,
-};
+use super::{random_value, FunctionSpec, GeneratedCall, InputStrategy, ValueType};
 
 /// A candidate call that failed at entry, with what it raised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,26 +98,6 @@ fn dict_str_int() -> ValueType {
 /// Methods only `bytes` has among the builtins we generate (`'str' object
 /// has no attribute 'decode'` means bytes was wanted).
 const BYTES_METHODS: &[&str] = &["decode", "hex", "fromhex"];
-/// `str` methods usage inference does not list (it only needs common ones).
-const MORE_STR_METHODS: &[&str] = &[
-    "center",
-    "ljust",
-    "rjust",
-    "expandtabs",
-    "format_map",
-    "isdecimal",
-    "isnumeric",
-    "isidentifier",
-    "isprintable",
-    "istitle",
-    "isascii",
-    "rpartition",
-    "rindex",
-    "translate",
-    "maketrans",
-    "removeprefix",
-    "removesuffix",
-];
 const SET_METHODS: &[&str] = &[
     "add",
     "discard",
@@ -236,7 +214,7 @@ fn type_with_attribute(attr: &str) -> Option<ValueType> {
         Some(dict_str_int())
     } else if BYTES_METHODS.contains(&attr) {
         Some(ValueType::Bytes)
-    } else if STR_METHODS.contains(&attr) || MORE_STR_METHODS.contains(&attr) {
+    } else if STR_METHODS.contains(&attr) {
         Some(ValueType::Str)
     } else if SET_METHODS.contains(&attr) {
         Some(ValueType::Set(Box::new(ValueType::Int)))
@@ -603,14 +581,14 @@ fn parse_call(text: &str) -> Option<ParsedCall> {
 }
 
 /// One argument of a call: the i-th positional or the i-th keyword.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Pos(usize),
     Kw(usize),
 }
 
 /// One change to a failed call.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Edit {
     /// A new value of this type for the argument.
     Retype(Slot, ValueType),
@@ -786,7 +764,7 @@ fn apply(
     spec: &FunctionSpec,
     call: &ParsedCall,
     edit: &Edit,
-    param_types: &[(String, ValueType)],
+    types: &[ParamType],
     rng: &mut ChaCha8Rng,
 ) -> String {
     let mut call = call.clone();
@@ -804,19 +782,10 @@ fn apply(
         Edit::Truncate(n) => call.pos.truncate(*n),
         Edit::Add(names) => {
             for name in names {
-                // The annotation if there is one, else what the body suggests.
-                let param = spec.params.iter().find(|p| p.name == *name);
-                let hinted = param
-                    .and_then(|p| p.annotation.as_deref())
-                    .map_or(ValueType::Any, ValueType::from_annotation);
-                let ty = if hinted != ValueType::Any {
-                    hinted
-                } else {
-                    param_types
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map_or(ValueType::Any, |(_, t)| t.clone())
-                };
+                // The parameter's best-known type, as first generation chose it.
+                let i = spec.params.iter().position(|p| p.name == *name);
+                let param = i.map(|i| &spec.params[i]);
+                let ty = i.map_or(ValueType::Any, |i| types[i].ty.clone());
                 let value = random_value(&ty, rng);
                 let keyword_ok = param.is_none_or(|p| p.kind != ParamKind::PositionalOnly);
                 if keyword_ok {
@@ -833,6 +802,16 @@ fn apply(
             .retain(|(n, _, _)| n.as_deref() != Some(name.as_str())),
     }
     call.render()
+}
+
+/// What an edit does, whatever call it is for: a keyword argument is named
+/// by its keyword, since its index differs between calls.
+fn edit_key(call: &ParsedCall, edit: &Edit) -> String {
+    match edit {
+        Edit::Retype(Slot::Kw(i), ty) => format!("Retype({:?}, {ty:?})", call.kw[*i].0),
+        Edit::Expr(Slot::Kw(i), e) => format!("Expr({:?}, {e})", call.kw[*i].0),
+        other => format!("{other:?}"),
+    }
 }
 
 /// How many times the edits may be cycled (with fresh values) to fill `n`.
@@ -871,11 +850,11 @@ pub fn adapt_calls(
             (!edits.is_empty()).then_some((call, edits))
         })
         .collect();
-    let param_types = infer_param_types(&spec.code);
+    let types = param_types(spec);
     let longest = plans.iter().map(|(_, e)| e.len()).max().unwrap_or(0);
     let mut out: Vec<GeneratedCall> = Vec::new();
     let mut seen_calls: HashSet<String> = failed.iter().map(|f| f.call.clone()).collect();
-    let mut seen_edits: HashSet<&Edit> = HashSet::new();
+    let mut seen_edits: HashSet<String> = HashSet::new();
     for pass in 0..PASSES {
         for j in 0..longest {
             for (call, edits) in &plans {
@@ -883,10 +862,10 @@ pub fn adapt_calls(
                     return out;
                 }
                 let Some(edit) = edits.get(j) else { continue };
-                if pass == 0 && !seen_edits.insert(edit) {
+                if pass == 0 && !seen_edits.insert(edit_key(call, edit)) {
                     continue;
                 }
-                let text = apply(spec, call, edit, &param_types, rng);
+                let text = apply(spec, call, edit, &types, rng);
                 if seen_calls.insert(text.clone()) {
                     out.push(GeneratedCall {
                         call: text,
@@ -1381,6 +1360,24 @@ mod tests {
         assert_eq!(first[0].pos[1].0, "2");
         assert_eq!(first[1].pos[0].0, "1");
         assert_eq!(first[1].pos[1].1, Str);
+    }
+
+    #[test]
+    fn a_keyword_edit_proposed_for_one_call_is_not_taken_for_another_keyword() {
+        // Keyword 0 is `b` in the first call and `a` in the second: retyping
+        // one is not the same idea as retyping the other.
+        let s = spec(&["a", "b"], "def f(a, b):\n    return len(a) + len(b)\n");
+        let msg = "object of type 'int' has no len()";
+        let calls = [
+            failed("f(b=1, a='x')", "TypeError", msg),
+            failed("f(a=2, b='y')", "TypeError", msg),
+        ];
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let out = adapt_calls(&s, &calls, &mut rng, 2);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].call.starts_with("f(b="), "{out:?}");
+        assert!(out[1].call.starts_with("f(a="), "{out:?}");
+        assert!(!out[1].call.starts_with("f(a=2"), "a was retyped: {out:?}");
     }
 
     #[test]

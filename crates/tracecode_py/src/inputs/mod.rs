@@ -16,7 +16,7 @@ mod strategy;
 mod types;
 mod usage;
 
-pub use adapt::{adapt_calls, diagnose, py_type_name, type_ladder, Diagnosis, FailedCall, Retype};
+pub use adapt::{adapt_calls, FailedCall};
 pub use mutate::mutate_arg;
 pub use random::{
     py_bytes_repr, py_str_repr, random_value, random_value_with, zero_value, RandomConfig,

@@ -153,13 +153,13 @@ enum Source {
     Unknown,
 }
 
-struct ParamType {
-    ty: ValueType,
+pub(super) struct ParamType {
+    pub(super) ty: ValueType,
     source: Source,
 }
 
 /// Best-known type per parameter: annotation, then body usage, then the default's literal type.
-fn param_types(spec: &FunctionSpec) -> Vec<ParamType> {
+pub(super) fn param_types(spec: &FunctionSpec) -> Vec<ParamType> {
     let usage = infer_param_types(&spec.code);
     spec.params
         .iter()

@@ -38,6 +38,8 @@ impl Hint {
     }
 }
 
+/// Methods of `str` that the other generated builtins lack: calling one on
+/// a parameter votes str, and type adaptation reads it as "wanted a str".
 pub(super) const STR_METHODS: &[&str] = &[
     "split",
     "rsplit",
@@ -67,6 +69,23 @@ pub(super) const STR_METHODS: &[&str] = &[
     "casefold",
     "partition",
     "join",
+    "center",
+    "ljust",
+    "rjust",
+    "expandtabs",
+    "format_map",
+    "isdecimal",
+    "isnumeric",
+    "isidentifier",
+    "isprintable",
+    "istitle",
+    "isascii",
+    "rpartition",
+    "rindex",
+    "translate",
+    "maketrans",
+    "removeprefix",
+    "removesuffix",
 ];
 pub(super) const LIST_METHODS: &[&str] = &[
     "append", "extend", "pop", "sort", "insert", "remove", "reverse", "clear",
