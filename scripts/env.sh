@@ -21,7 +21,6 @@
 # Exports: TRACECODE_ROOT TRACECODE_CACHE CARGO_TARGET_DIR TRACECODE_PYTHON
 #   PYO3_PYTHON TRACECODE_VENV VIRTUAL_ENV PATH (venv first)
 #   LIBTORCH_USE_PYTORCH LIBTORCH_BYPASS_VERSION_CHECK TRACECODE_TORCH_LIB
-#   TRACECODE_DATA (only when ../shared/data exists)
 
 _tc_msg() { printf '[tracecode] %s\n' "$*" >&2; }
 _tc_err() { printf '[tracecode] ERROR: %s\n' "$*" >&2; }
@@ -163,10 +162,6 @@ _tc_step_paths() {
     mkdir -p "$TRACECODE_CACHE" || { _tc_err "cannot create cache dir $TRACECODE_CACHE"; return 1; }
     TRACECODE_CACHE=$(cd "$TRACECODE_CACHE" && pwd) || return 1
     export CARGO_TARGET_DIR="$TRACECODE_CACHE/target"
-    if [ -d "$TRACECODE_ROOT/../shared/data" ]; then
-        TRACECODE_DATA=$(cd "$TRACECODE_ROOT/../shared/data" && pwd)
-        export TRACECODE_DATA
-    fi
     _tc_msg "cache: $TRACECODE_CACHE (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 }
 

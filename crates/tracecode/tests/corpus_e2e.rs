@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{shared_data, tracecode};
+use common::{repo_data, tracecode};
 use tracecode_data::{read_rows, FunctionRecord, RecordStatus};
 
 fn ok_rows(rows: &[FunctionRecord]) -> Vec<&FunctionRecord> {
@@ -55,7 +55,7 @@ fn stdlib_corpus_is_large_classified_and_documented() {
 
 #[test]
 fn mbpp_rows_become_functions_with_test_calls() {
-    let mbpp = shared_data().join("search/mbpp.jsonl");
+    let mbpp = repo_data().join("search/mbpp.jsonl");
     if !mbpp.exists() {
         eprintln!("skipping: {} not present", mbpp.display());
         return;

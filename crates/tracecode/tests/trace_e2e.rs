@@ -30,7 +30,7 @@ fn statuses(row: &Value) -> Vec<String> {
 
 #[test]
 fn mbpp_functions_get_valid_inputs_blocks_and_values_and_resume() {
-    let mbpp = common::shared_data().join("search/mbpp.jsonl");
+    let mbpp = common::repo_data().join("search/mbpp.jsonl");
     if !mbpp.exists() {
         eprintln!("skipping: {} not present", mbpp.display());
         return;

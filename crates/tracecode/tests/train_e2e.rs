@@ -119,7 +119,7 @@ fn curve(lines: &[serde_json::Value]) -> Vec<(i64, String, String)> {
 
 #[test]
 fn mbpp_training_resumes_exactly_and_embeds() {
-    let mbpp = common::shared_data().join("search/mbpp.jsonl");
+    let mbpp = common::repo_data().join("search/mbpp.jsonl");
     if !mbpp.exists() {
         eprintln!("skipping: {} not present", mbpp.display());
         return;
@@ -442,7 +442,7 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         ],
         d,
     );
-    let (eval_dir, data) = (p("eval"), common::shared_data());
+    let (eval_dir, data) = (p("eval"), common::repo_data());
     let eval = |extra: &[&str]| {
         let mut args = vec![
             "eval",

@@ -15,7 +15,7 @@ use tracecode_data::{
 
 #[test]
 fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
-    let mbpp = common::shared_data().join("search/mbpp.jsonl");
+    let mbpp = common::repo_data().join("search/mbpp.jsonl");
     if !mbpp.exists() {
         eprintln!("skipping: {} not present", mbpp.display());
         return;

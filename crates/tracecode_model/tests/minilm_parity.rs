@@ -22,15 +22,11 @@ fn minilm() -> PathBuf {
 
 /// MBPP rows by task id: the three whose code exceeds MiniLM's 256 tokens
 /// (323, 342, 493: truncation), and a spread of others, code and English.
-fn texts() -> Option<Vec<String>> {
-    let data = std::env::var_os("TRACECODE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = data.join("search/mbpp.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: {} not present", path.display());
-        return None;
-    };
+fn texts() -> Vec<String> {
+    // MBPP ships in the repository's data/.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/search/mbpp.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let rows: HashMap<i64, serde_json::Value> = text
         .lines()
         .map(|l| {
@@ -47,12 +43,12 @@ fn texts() -> Option<Vec<String>> {
             out.push(rows[&id][field].as_str().unwrap().to_string());
         }
     }
-    Some(out)
+    out
 }
 
 #[test]
 fn minilm_embeds_as_sentence_transformers_does() {
-    let Some(texts) = texts() else { return };
+    let texts = texts();
     let dir = minilm();
     let model = TraceCodeModel::load(&dir, Device::Cpu, None).unwrap();
     assert_eq!(model.pooling, Pooling::Mean);
@@ -104,7 +100,7 @@ fn minilm_embeds_as_sentence_transformers_does() {
 
 #[test]
 fn minilm_vocab_txt_alone_tokenizes_as_its_tokenizer_json() {
-    let Some(texts) = texts() else { return };
+    let texts = texts();
     let dir = minilm();
     let only_vocab = tempfile::tempdir().unwrap();
     for f in ["vocab.txt", "tokenizer_config.json"] {

@@ -15,30 +15,22 @@ use tracecode_model::summarize::{
 };
 use tracecode_model::tokenizer::{train_bpe, CodeTokenizer};
 
-/// MBPP as summary examples, or `None` (the test is skipped) without the data.
-fn mbpp() -> Option<Vec<SummaryExample>> {
-    let data = std::env::var_os("TRACECODE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = data.join("search/mbpp.jsonl");
-    if !path.exists() {
-        eprintln!("skipping: {} not present", path.display());
-        return None;
-    }
-    let text = std::fs::read_to_string(&path).unwrap();
-    Some(
-        text.lines()
-            .map(|line| {
-                let row: serde_json::Value = serde_json::from_str(line).unwrap();
-                SummaryExample {
-                    id: row["task_id"].to_string(),
-                    code: row["code"].as_str().unwrap().to_string(),
-                    summary: row["text"].as_str().unwrap().to_string(),
-                    trace: None,
-                }
-            })
-            .collect(),
-    )
+/// MBPP (shipped in the repository's data/) as summary examples.
+fn mbpp() -> Vec<SummaryExample> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/search/mbpp.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.lines()
+        .map(|line| {
+            let row: serde_json::Value = serde_json::from_str(line).unwrap();
+            SummaryExample {
+                id: row["task_id"].to_string(),
+                code: row["code"].as_str().unwrap().to_string(),
+                summary: row["text"].as_str().unwrap().to_string(),
+                trace: None,
+            }
+        })
+        .collect()
 }
 
 /// Split by function: every tenth task is a validation function.
@@ -102,7 +94,7 @@ fn best(metrics: &[SummaryMetrics]) -> f64 {
 
 #[test]
 fn mbpp_summaries_beat_unigram_generate_in_order_and_reproduce() {
-    let Some(all) = mbpp() else { return };
+    let all = mbpp();
     // One intra-op thread: this test runs beside other test binaries and
     // builds, where libtorch's spinning worker threads slow tiny ops tenfold.
     tch::set_num_threads(1);
@@ -178,7 +170,7 @@ fn mbpp_summaries_beat_unigram_generate_in_order_and_reproduce() {
 #[test]
 #[ignore = "minutes of CPU: the default configuration on the small encoder"]
 fn default_recipe_on_the_small_encoder() {
-    let Some(all) = mbpp() else { return };
+    let all = mbpp();
     let (train, val) = split(&all);
     let model = model(&train, "small");
     let config = SummarizerConfig::default();

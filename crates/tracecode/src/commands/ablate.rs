@@ -60,9 +60,10 @@ pub struct AblateArgs {
     #[arg(long = "task", value_enum)]
     pub tasks: Vec<Task>,
 
-    /// Shared data directory (MBPP, SVEN) for the tasks that need it.
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
+    /// Benchmark data directory (MBPP, SVEN) for the tasks that need it
+    /// (default: `data/` of the TraceCode checkout).
+    #[arg(long, env = "TRACECODE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
 
     /// Training directory of the base setting (default OUT/base). A finished
     /// run of the same configuration there is reused, not retrained: the

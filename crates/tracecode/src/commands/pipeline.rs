@@ -1,9 +1,9 @@
 //! `tracecode pipeline`: the main job — every available stage, end to end, on
 //! a default corpus found on the machine, resumable, ending in a report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use super::bench_set::SplitArg;
@@ -16,7 +16,11 @@ use tracecode_data::{serde_name, ClonePair};
 /// Run every stage on the default corpus, end to end, and write the report.
 ///
 /// The default corpus is the local CPython standard library plus MBPP
-/// (`<data>/search/mbpp.jsonl`, when present). Each stage writes its output
+/// (DATA/search/mbpp.jsonl; DATA is `data/` of the TraceCode checkout, which
+/// ships MBPP and the SVEN pairs). Required inputs (the Python whose stdlib is
+/// read, the training configuration, an explicit --data) are checked before
+/// any stage runs; an evaluation task whose data is missing is skipped with
+/// its reason in the report. Each stage writes its output
 /// under `--out` and is skipped (or resumed) on a rerun, so an interrupted
 /// run continues where it stopped (`--force` redoes everything):
 ///
@@ -47,9 +51,11 @@ pub struct PipelineArgs {
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
 
-    /// Shared data directory holding `search/mbpp.jsonl`.
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
+    /// Benchmark data directory (`search/mbpp.jsonl`,
+    /// `vuln/sven_python_vuln_fix_pairs.jsonl`; default: `data/` of the
+    /// TraceCode checkout, never the working directory).
+    #[arg(long, env = "TRACECODE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
 
     /// Standalone functions to trace (the trace stage resumes up to this many).
     #[arg(long, default_value_t = 1000)]
@@ -80,9 +86,57 @@ pub struct PipelineArgs {
     /// Training steps of the summarization decoder (per encoder).
     #[arg(long, default_value_t = 400)]
     pub summarize_steps: i64,
+
+    /// Most training / test functions of the summarization decoder.
+    #[arg(long, default_value_t = 2000)]
+    pub summarize_train: usize,
+    #[arg(long, default_value_t = 300)]
+    pub summarize_test: usize,
+
+    /// Most groups of equivalent functions for code search.
+    #[arg(long, default_value_t = 300)]
+    pub search_groups: usize,
+}
+
+/// What the main job cannot do without, checked before any stage runs so a
+/// missing input fails in the first second, not after the corpus is traced.
+fn preflight(args: &PipelineArgs) -> Result<()> {
+    if let Some(dir) = &args.data {
+        if !dir.is_dir() {
+            bail!(
+                "the data directory {} (--data or TRACECODE_DATA) does not exist",
+                dir.display()
+            );
+        }
+    }
+    let config = default_config(args.config.as_deref());
+    tracecode_model::train::TrainConfig::load(&config).with_context(|| {
+        format!(
+            "the training configuration {} (pass --config FILE, or set TRACECODE_ROOT to the TraceCode checkout)",
+            config.display()
+        )
+    })?;
+    let python = crate::env::python(args.python.as_deref());
+    crate::env::python_output(
+        &python,
+        "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        &[],
+    )
+    .with_context(|| {
+        format!(
+            "the Python whose stdlib is the corpus ({}; pass --python or set TRACECODE_PYTHON)",
+            python.display()
+        )
+    })?;
+    match crate::env::data_dir(args.data.as_deref()) {
+        Some(dir) => eprintln!("[pipeline] data: {}", dir.display()),
+        None => eprintln!("[pipeline] data: no data directory found (pass --data DIR); tasks that need one are skipped"),
+    }
+    Ok(())
 }
 
 pub fn run(args: &PipelineArgs) -> Result<()> {
+    preflight(args)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let corpus_path = args.out.join("corpus.parquet");
@@ -96,15 +150,14 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         serde_json::from_str(&std::fs::read_to_string(&summary_path)?)?
     } else {
         eprintln!("[pipeline] corpus: extracting functions");
-        let mbpp = args.data.join("search").join("mbpp.jsonl");
+        let mbpp =
+            crate::env::data_dir(args.data.as_deref()).map(|d| d.join("search").join("mbpp.jsonl"));
         let mut inputs = Vec::new();
-        if mbpp.exists() {
-            inputs.push(mbpp);
-        } else {
-            eprintln!(
-                "[pipeline] {} not found; using the stdlib alone",
-                mbpp.display()
-            );
+        match mbpp {
+            Some(mbpp) if mbpp.is_file() => inputs.push(mbpp),
+            _ => eprintln!(
+                "[pipeline] no MBPP file in the data directory; the corpus is the stdlib alone"
+            ),
         }
         let mut corpus_args = corpus::args_for(inputs, true, &corpus_path);
         corpus_args.python = args.python.clone();
@@ -328,19 +381,16 @@ fn eval_args(
         run: args.out.clone(),
         data: args.data.clone(),
         summarize_steps: args.summarize_steps,
+        summarize_train: args.summarize_train,
+        summarize_test: args.summarize_test,
+        search_groups: args.search_groups,
         force: args.force,
         ..EvalArgs::defaults()
     })
 }
 
 /// The training configuration: `explicit`, else configs/small.toml of the
-/// checkout (TRACECODE_ROOT, set by scripts/env.sh), else of the current directory.
+/// TraceCode checkout (see [`crate::env::repo_root`]).
 pub fn default_config(explicit: Option<&std::path::Path>) -> PathBuf {
-    match explicit {
-        Some(p) => p.to_path_buf(),
-        None => std::env::var_os("TRACECODE_ROOT")
-            .map_or_else(|| PathBuf::from("."), PathBuf::from)
-            .join("configs")
-            .join("small.toml"),
-    }
+    explicit.map_or_else(|| crate::env::config_file("small.toml"), Path::to_path_buf)
 }

@@ -13,7 +13,7 @@ use tracecode_report::{
     Scatter, ScatterPoint, Section, Series, Table,
 };
 
-use super::eval::{read_results, Task, TaskResult};
+use super::eval::{read_results, read_skipped, SkippedTask, Task, TaskResult};
 use super::pipeline::{FUSED_RUN, STATIC_RUN, SUMMARIES};
 
 /// Write the HTML and Markdown report of a run directory.
@@ -114,11 +114,14 @@ fn task_description(task: Task) -> &'static str {
     }
 }
 
-fn results_sections(results: &[TaskResult]) -> Vec<Section> {
+fn results_sections(results: &[TaskResult], skipped: &[SkippedTask]) -> Vec<Section> {
     let encoders = encoders_in_order(results);
+    let skip_reason = |t: Task| skipped.iter().find(|s| s.task == t).map(|s| &s.reason);
+    // Skipped tasks keep their column, so a missing score reads as skipped
+    // (with its reason below), never as silently absent.
     let tasks: Vec<Task> = Task::ALL
         .into_iter()
-        .filter(|t| results.iter().any(|r| r.task == *t))
+        .filter(|t| results.iter().any(|r| r.task == *t) || skip_reason(*t).is_some())
         .collect();
     // Headline table: one column per task.
     let mut columns = vec![Column::plain("encoder")];
@@ -139,14 +142,30 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
         .map(|e| {
             let mut row = vec![Cell::text(e)];
             for (t, m) in tasks.iter().zip(&headline_metric) {
+                let missing = if skip_reason(*t).is_some() {
+                    "skipped"
+                } else {
+                    "–"
+                };
                 row.push(
                     results
                         .iter()
                         .find(|r| r.task == *t && &r.encoder == e)
-                        .map_or(Cell::text("–"), |r| score_cell(r, m)),
+                        .map_or(Cell::text(missing), |r| score_cell(r, m)),
                 );
             }
             row
+        })
+        .collect();
+    let status_rows: Vec<Vec<Cell>> = tasks
+        .iter()
+        .map(|&t| {
+            let scored = results.iter().filter(|r| r.task == t).count();
+            let status = match skip_reason(t) {
+                Some(reason) => format!("skipped: {reason}"),
+                None => format!("scored for {scored} encoders"),
+            };
+            vec![Cell::text(t.name()), Cell::text(status)]
         })
         .collect();
     let mut summary = Section {
@@ -172,6 +191,11 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
         })
         .collect();
     summary.blocks.push(Block::Table(Table {
+        caption: Some("Tasks: scored, or skipped with the reason".into()),
+        columns: vec![Column::plain("task"), Column::plain("status")],
+        rows: status_rows,
+    }));
+    summary.blocks.push(Block::Table(Table {
         caption: Some("Encoders evaluated".into()),
         columns: vec![Column::plain("encoder"), Column::plain("source")],
         rows: spec_rows,
@@ -179,6 +203,9 @@ fn results_sections(results: &[TaskResult]) -> Vec<Section> {
     let mut sections = vec![summary];
     for t in tasks {
         let of_task: Vec<&TaskResult> = results.iter().filter(|r| r.task == t).collect();
+        if of_task.is_empty() {
+            continue;
+        }
         let mut metrics: Vec<String> = Vec::new();
         for r in &of_task {
             if !metrics.contains(&r.headline) {
@@ -709,7 +736,7 @@ pub fn build(run: &Path) -> Result<Report> {
     let mut sections = Vec::new();
     let eval_dir = run.join("eval");
     match read_results(&eval_dir) {
-        Ok(results) => sections.extend(results_sections(&results)),
+        Ok(results) => sections.extend(results_sections(&results, &read_skipped(&eval_dir)?)),
         Err(_) => sections.push(Section {
             heading: "Results".into(),
             paragraphs: vec![],

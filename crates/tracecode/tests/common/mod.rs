@@ -19,10 +19,7 @@ pub fn tracecode(args: &[&str], cwd: &Path) -> Output {
     out
 }
 
-/// The shared data directory: `$TRACECODE_DATA` (set by `scripts/env.sh`),
-/// else `../shared/data` beside the repository.
-pub fn shared_data() -> PathBuf {
-    std::env::var_os("TRACECODE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+/// The benchmark data shipped in the repository (`data/`: MBPP, SVEN).
+pub fn repo_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
 }

@@ -9,14 +9,10 @@ use tracecode_data::{read_rows, ClonePair};
 use tracecode_eval::metrics::auroc;
 
 use super::encoder::Encoder;
-use super::{Outcome, Score, TaskContext};
+use super::{Outcome, Score, Skip, TaskContext};
 
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
-    let path = ctx
-        .args
-        .clone_pairs
-        .clone()
-        .unwrap_or_else(|| ctx.args.run.join("clone-test.jsonl"));
+    let path = ctx.clone_pairs();
     let pairs: Vec<ClonePair> = read_rows(&path).with_context(|| {
         format!(
             "reading clone pairs {} (make them with `tracecode bench-set clone`)",
@@ -24,7 +20,7 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         )
     })?;
     if pairs.is_empty() {
-        bail!("{} has no pairs", path.display());
+        return Err(Skip(format!("{} has no clone pairs", path.display())).into());
     }
     // Each distinct program embedded once.
     let mut index: HashMap<&str, usize> = HashMap::new();

@@ -19,7 +19,7 @@ use tracecode_eval::stats::clustered_se;
 use tracecode_py::extract::shape_hash;
 
 use super::encoder::{Encoder, Vectors};
-use super::{Outcome, Score, TaskContext};
+use super::{Outcome, Score, Skip, TaskContext};
 
 /// Programs per group: the original and up to three equivalent rewrites.
 const GROUP_SIZE: usize = 4;
@@ -90,10 +90,11 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         });
     }
     if chosen.len() < 2 {
-        bail!(
+        return Err(Skip(format!(
             "fewer than 2 groups of equivalent held-out functions in {}",
             ctx.variants().display()
-        );
+        ))
+        .into());
     }
     // Members first (indices 0..members), then distractors, each labelled
     // by its own id so it is a candidate but never a query.

@@ -82,9 +82,19 @@ pub struct EvalArgs {
     #[arg(long, default_value = "out")]
     pub run: PathBuf,
 
-    /// Shared data directory (`search/mbpp.jsonl`, `vuln/sven_python_vuln_fix_pairs.jsonl`).
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
+    /// Benchmark data directory holding `search/mbpp.jsonl` and
+    /// `vuln/sven_python_vuln_fix_pairs.jsonl` (default: `data/` of the
+    /// TraceCode checkout, never the working directory).
+    #[arg(long, env = "TRACECODE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// MBPP problems for nl-search (default DATA/search/mbpp.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub mbpp: Option<PathBuf>,
+
+    /// SVEN vulnerable/fixed pairs for vuln (default DATA/vuln/sven_python_vuln_fix_pairs.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub vuln: Option<PathBuf>,
 
     /// Clone pairs (default RUN/clone-test.jsonl).
     #[arg(long)]
@@ -134,7 +144,9 @@ impl EvalArgs {
             encoders: vec![],
             output: PathBuf::from("eval"),
             run: PathBuf::from("out"),
-            data: PathBuf::from("../shared/data"),
+            data: None,
+            mbpp: None,
+            vuln: None,
             clone_pairs: None,
             split: "0.8,0.1".into(),
             split_seed: 0,
@@ -305,15 +317,77 @@ impl<'a> TaskContext<'a> {
     pub fn variants(&self) -> PathBuf {
         self.args.run.join("variants.parquet")
     }
-    pub fn mbpp(&self) -> PathBuf {
-        self.args.data.join("search").join("mbpp.jsonl")
-    }
-    pub fn sven(&self) -> PathBuf {
+    pub fn clone_pairs(&self) -> PathBuf {
         self.args
-            .data
-            .join("vuln")
-            .join("sven_python_vuln_fix_pairs.jsonl")
+            .clone_pairs
+            .clone()
+            .unwrap_or_else(|| self.args.run.join("clone-test.jsonl"))
     }
+    /// `--mbpp`, else DATA/search/mbpp.jsonl; `None` without a data directory.
+    pub fn mbpp(&self) -> Option<PathBuf> {
+        self.args.mbpp.clone().or_else(|| {
+            crate::env::data_dir(self.args.data.as_deref())
+                .map(|d| d.join("search").join("mbpp.jsonl"))
+        })
+    }
+    /// `--vuln`, else DATA/vuln/sven_python_vuln_fix_pairs.jsonl.
+    pub fn sven(&self) -> Option<PathBuf> {
+        self.args.vuln.clone().or_else(|| {
+            crate::env::data_dir(self.args.data.as_deref())
+                .map(|d| d.join("vuln").join("sven_python_vuln_fix_pairs.jsonl"))
+        })
+    }
+
+    /// Why `task` cannot run on this machine's data, checked before any
+    /// encoder is loaded; `None` when its inputs are there. (Tasks that find
+    /// their data empty once read say so with [`Skip`] instead.)
+    fn unavailable(&self, task: Task) -> Option<String> {
+        let missing = |path: Option<PathBuf>, what: &str, hint: &str| match path {
+            Some(p) if p.is_file() => None,
+            Some(p) => Some(format!("no {what}: {} not found ({hint})", p.display())),
+            None => Some(format!("no {what} ({hint})")),
+        };
+        let run_file = |path: PathBuf, stage: &str| {
+            missing(
+                Some(path),
+                &format!("{stage} output"),
+                &format!("run `tracecode {stage}` into --run"),
+            )
+        };
+        match task {
+            Task::Clone => missing(
+                Some(self.clone_pairs()),
+                "clone pairs",
+                "run `tracecode bench-set clone`, or pass --clone-pairs FILE",
+            ),
+            Task::CodeSearch => run_file(self.variants(), "variants"),
+            Task::NlSearch => missing(
+                self.mbpp(),
+                "MBPP problems",
+                "pass --mbpp FILE or --data DIR",
+            )
+            .or_else(|| run_file(self.corpus(), "corpus")),
+            Task::Vuln => missing(
+                self.sven(),
+                "vulnerability pairs",
+                "pass --vuln FILE or --data DIR",
+            ),
+            Task::Summarize => run_file(self.corpus(), "corpus"),
+        }
+    }
+}
+
+/// A task that cannot run for want of data: it is recorded as skipped, with
+/// this one-line reason, for every encoder, and the evaluation goes on.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Skip(pub String);
+
+/// A task skipped in a run (OUT/skipped.json, shown by the report).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SkippedTask {
+    pub task: Task,
+    pub reason: String,
 }
 
 /// A task's output before timing and naming are added.
@@ -360,12 +434,24 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
     let ctx = TaskContext::new(args)?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
+    let mut skipped: Vec<SkippedTask> = Vec::new();
+    let skip = |skipped: &mut Vec<SkippedTask>, task: Task, reason: String| {
+        eprintln!("[eval] {} — skipped: {reason}", task.name());
+        skipped.push(SkippedTask { task, reason });
+    };
+    for &task in &tasks {
+        if let Some(reason) = ctx.unavailable(task) {
+            skip(&mut skipped, task, reason);
+        }
+    }
+    let is_skipped = |skipped: &[SkippedTask], task: Task| skipped.iter().any(|s| s.task == task);
     let mut results = Vec::new();
     for spec in &args.encoders {
         let dir = args.output.join(&spec.name);
         let pending: Vec<Task> = tasks
             .iter()
             .copied()
+            .filter(|t| !is_skipped(&skipped, *t))
             .filter(|t| args.force || !result_path(&dir, *t).exists())
             .collect();
         let encoder = if pending.is_empty() {
@@ -376,6 +462,9 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
         };
         std::fs::create_dir_all(&dir)?;
         for &task in &tasks {
+            if is_skipped(&skipped, task) {
+                continue;
+            }
             let path = result_path(&dir, task);
             if !pending.contains(&task) {
                 let r: TaskResult = serde_json::from_str(&std::fs::read_to_string(&path)?)
@@ -388,8 +477,22 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
             let encoder = encoder.as_ref().expect("loaded when a task is pending");
             eprintln!("[eval] {} / {}", spec.name, task.name());
             let start = Instant::now();
-            let outcome = run_task(task, &ctx, encoder)
-                .with_context(|| format!("task {} for encoder {}", task.name(), spec.name))?;
+            let outcome = match run_task(task, &ctx, encoder) {
+                Ok(outcome) => outcome,
+                Err(e) => match e.downcast::<Skip>() {
+                    Ok(Skip(reason)) => {
+                        skip(&mut skipped, task, reason);
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(e.context(format!(
+                            "task {} for encoder {}",
+                            task.name(),
+                            spec.name
+                        )))
+                    }
+                },
+            };
             let headline = outcome
                 .scores
                 .first()
@@ -426,8 +529,22 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
         }
     }
     write_json(&args.output.join("results.json"), &results)?;
-    print_table(&tasks, &results);
+    write_json(&args.output.join(SKIPPED), &skipped)?;
+    print_table(&tasks, &results, &skipped);
     Ok(results)
+}
+
+/// Where `tracecode eval` lists the tasks it skipped, with their reasons.
+pub const SKIPPED: &str = "skipped.json";
+
+/// OUT/skipped.json of an earlier `tracecode eval` (empty when it has none).
+pub fn read_skipped(dir: &Path) -> Result<Vec<SkippedTask>> {
+    let path = dir.join(SKIPPED);
+    if !path.exists() {
+        return Ok(vec![]);
+    }
+    serde_json::from_str(&std::fs::read_to_string(&path)?)
+        .with_context(|| format!("parsing {}", path.display()))
 }
 
 fn result_path(dir: &Path, task: Task) -> PathBuf {
@@ -453,7 +570,7 @@ pub fn read_results(dir: &Path) -> Result<Vec<TaskResult>> {
 }
 
 /// Encoders as rows, tasks' headline metrics as columns.
-fn print_table(tasks: &[Task], results: &[TaskResult]) {
+fn print_table(tasks: &[Task], results: &[TaskResult], skipped: &[SkippedTask]) {
     let mut encoders: Vec<&str> = Vec::new();
     for r in results {
         if !encoders.contains(&r.encoder.as_str()) {
@@ -476,15 +593,26 @@ fn print_table(tasks: &[Task], results: &[TaskResult]) {
             let cell = results
                 .iter()
                 .find(|r| r.task == *t && r.encoder == e)
-                .map_or("-".to_string(), |r| {
-                    let s = &r.scores[&r.headline];
-                    match s.spread() {
-                        Some(d) => format!("{:.3} ± {:.3}", s.value, d),
-                        None => format!("{:.3}", s.value),
+                .map_or(
+                    if skipped.iter().any(|s| s.task == *t) {
+                        "skipped"
+                    } else {
+                        "-"
                     }
-                });
+                    .to_string(),
+                    |r| {
+                        let s = &r.scores[&r.headline];
+                        match s.spread() {
+                            Some(d) => format!("{:.3} ± {:.3}", s.value, d),
+                            None => format!("{:.3}", s.value),
+                        }
+                    },
+                );
             line += &format!("  {cell:>22}");
         }
         println!("{line}");
+    }
+    for s in skipped {
+        println!("{} — skipped: {}", s.task.name(), s.reason);
     }
 }

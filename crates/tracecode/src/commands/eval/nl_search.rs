@@ -11,7 +11,7 @@ use tracecode_eval::lexical::{code_tokens, Bm25};
 use tracecode_eval::metrics::{mrr, rank_of_target};
 
 use super::encoder::Encoder;
-use super::{Outcome, Score, TaskContext};
+use super::{Outcome, Score, Skip, TaskContext};
 
 #[derive(Deserialize)]
 struct MbppRow {
@@ -44,7 +44,7 @@ fn mbpp_texts(path: &std::path::Path) -> Result<HashMap<String, String>> {
 }
 
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
-    let texts = mbpp_texts(&ctx.mbpp())?;
+    let texts = mbpp_texts(&ctx.mbpp().context("no MBPP file (pass --mbpp FILE)")?)?;
     // Candidates: every MBPP solution in the corpus; queries: the texts of the
     // held-out ones (training may have seen train-split texts as summaries).
     let mut codes = Vec::new();
@@ -61,7 +61,11 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         Ok(())
     })?;
     if queries.is_empty() {
-        bail!("no held-out MBPP functions in {}", ctx.corpus().display());
+        return Err(Skip(format!(
+            "no held-out MBPP functions in {} (add MBPP to the corpus)",
+            ctx.corpus().display()
+        ))
+        .into());
     }
     let ranks: Vec<usize> = if encoder.model.is_none() {
         let docs: Vec<Vec<String>> = codes.iter().map(|c| code_tokens(c)).collect();

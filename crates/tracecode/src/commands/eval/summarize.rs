@@ -13,7 +13,7 @@ use tracecode_eval::text::{corpus_rouge_l, corpus_smoothed_bleu4};
 use tracecode_model::summarize::{train_summarizer, SummarizerConfig, SummaryExample};
 
 use super::encoder::{trace_features, Encoder, TraceStore};
-use super::{Outcome, Score, TaskContext};
+use super::{Outcome, Score, Skip, TaskContext};
 
 /// A function with a summary, before any encoder-specific features.
 struct Item {
@@ -82,12 +82,13 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     let traced = traced_ids(ctx)?;
     let [train, val, test] = items(ctx, &traced)?;
     if train.is_empty() || val.is_empty() || test.is_empty() {
-        bail!(
-            "summarization needs functions with summaries in every split (train {}, validation {}, test {})",
+        return Err(Skip(format!(
+            "no functions with summaries in every split (train {}, validation {}, test {})",
             train.len(),
             val.len(),
             test.len()
-        );
+        ))
+        .into());
     }
     let references: Vec<String> = test.iter().map(|t| t.summary.clone()).collect();
     let mut notes = vec![format!(

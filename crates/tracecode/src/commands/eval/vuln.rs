@@ -45,7 +45,9 @@ fn normalize(code: &str) -> String {
 }
 
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
-    let path = ctx.sven();
+    let path = ctx
+        .sven()
+        .context("no vulnerability pairs (pass --vuln FILE)")?;
     let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let mut pairs = Vec::new();
     for line in std::io::BufReader::new(file).lines() {
