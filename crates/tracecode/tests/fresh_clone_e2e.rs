@@ -83,7 +83,7 @@ fn pipeline_runs_from_a_bare_clone_to_a_finished_report() {
             "--out",
             out_s,
             "--trace-functions",
-            "16",
+            "60",
             "--inputs",
             "3",
             "--train-steps",

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::json;
 use tracecode_data::{read_rows, ClonePair};
 use tracecode_eval::metrics::auroc;
@@ -21,6 +21,15 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     })?;
     if pairs.is_empty() {
         return Err(Skip(format!("{} has no clone pairs", path.display())).into());
+    }
+    let positives = pairs.iter().filter(|p| p.label == 1).count();
+    if positives == pairs.len() || positives == 0 {
+        return Err(Skip(format!(
+            "{} has {} pairs, all of one label: AUROC needs both",
+            path.display(),
+            pairs.len()
+        ))
+        .into());
     }
     // Each distinct program embedded once.
     let mut index: HashMap<&str, usize> = HashMap::new();

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 use tracecode_data::variant::{EquivalenceLabel, VariantRole};
 use tracecode_data::TraceRecord;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 use tracecode_data::{FunctionRecord, RecordStatus, Split};
 use tracecode_eval::lexical::{code_tokens, Bm25};

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 use tracecode_data::{FunctionRecord, RecordStatus, Split, TraceRecord};
 use tracecode_eval::lexical::{code_tokens, Bm25};
