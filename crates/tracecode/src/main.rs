@@ -37,6 +37,7 @@ enum Command {
     Corpus(commands::corpus::CorpusArgs),
     Trace(commands::trace::TraceArgs),
     Variants(commands::variants::VariantsArgs),
+    Mine(commands::mine::MineArgs),
     Pairs(commands::pairs::PairsArgs),
     Render(commands::render::RenderArgs),
     /// Build evaluation sets from held-out functions (adversarial clone detection).
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Command::Corpus(args) => commands::corpus::run(&args).map(|_| ()),
         Command::Trace(args) => commands::trace::run(&args).map(|_| ()),
         Command::Variants(args) => commands::variants::run(&args).map(|_| ()),
+        Command::Mine(args) => commands::mine::run(&args).map(|_| ()),
         Command::Pairs(args) => commands::pairs::run(&args).map(|_| ()),
         Command::Render(args) => commands::render::run(&args),
         Command::BenchSet(bench) => bench.run(),

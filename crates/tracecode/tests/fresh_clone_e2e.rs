@@ -96,6 +96,8 @@ fn pipeline_runs_from_a_bare_clone_to_a_finished_report() {
             "20",
             "--search-groups",
             "20",
+            "--eval-seeds",
+            "0",
         ],
     );
     assert_ok(&run, "tracecode pipeline");

@@ -37,7 +37,7 @@ use crate::sources::{self, Unit};
 ///
 ///   tracecode corpus --stdlib -o stdlib.parquet
 ///
-///   tracecode corpus ../shared/data/search/mbpp.jsonl -o mbpp.parquet
+///   tracecode corpus data/search/mbpp.jsonl -o mbpp.parquet
 ///
 ///   tracecode corpus --pypi more-itertools==10.5.0 --standalone-only --jsonl -o mi.jsonl
 #[derive(Args, Debug, Clone, Default)]

@@ -96,6 +96,11 @@ pub struct PipelineArgs {
     /// Most groups of equivalent functions for code search.
     #[arg(long, default_value_t = 300)]
     pub search_groups: usize,
+
+    /// Seeds of the evaluation tasks that train something on top of an
+    /// encoder (vulnerability probe, summarizer).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    pub eval_seeds: Vec<u64>,
 }
 
 /// What the main job cannot do without, checked before any stage runs so a
@@ -185,6 +190,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         sandbox: sandbox.clone(),
         search_rounds: 2,
         adapt_rounds: 3,
+        canonical: 6,
         seed: 0,
         shard: None,
         limit: Some(args.trace_functions),
@@ -384,6 +390,7 @@ fn eval_args(
         summarize_train: args.summarize_train,
         summarize_test: args.summarize_test,
         search_groups: args.search_groups,
+        seeds: args.eval_seeds.clone(),
         force: args.force,
         ..EvalArgs::defaults()
     })

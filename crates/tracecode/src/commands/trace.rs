@@ -16,8 +16,8 @@ use tracecode_data::{
 use tracecode_exec::RunStatus;
 use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::inputs::{
-    adapt_calls, generate_calls, mutate_calls, FailedCall, FunctionSpec, GeneratedCall,
-    InputStrategy,
+    adapt_calls, canonical_calls, generate_calls, mutate_calls, FailedCall, FunctionSpec,
+    GeneratedCall, InputStrategy,
 };
 
 use crate::runner::{id_seed, Code, Runner, SandboxArgs};
@@ -39,6 +39,15 @@ use crate::runner::{id_seed, Code, Runner, SandboxArgs};
 /// next type of int, str, list, dict, float, bool, bytes, list[str], None).
 /// These runs have strategy `adapted`, and the valid ones seed the coverage
 /// search like any other.
+///
+/// Besides its own inputs, every function runs on `--canonical` canonical
+/// inputs: values drawn from its parameter types alone, seeded by the
+/// normalised type signature (e.g. `(list[int], int)`; annotations, Sphinx
+/// `:type:` fields, else types inferred from the body) and `--seed`, never by
+/// the function. Any two functions with the same signature run on the same
+/// canonical inputs, whatever their names, so their behaviour compares input
+/// by input (`tracecode mine`). Their valid runs come after the function's
+/// own, in draw order, with strategy `canonical`.
 ///
 /// Each output row holds the function's CFG and its runs: the line and block
 /// sequences, the value log, the return value or exception. Every
@@ -79,6 +88,11 @@ pub struct TraceArgs {
     /// (strategy `adapted`; 0 turns adaptation off).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub adapt_rounds: usize,
+
+    /// Canonical inputs per function (strategy `canonical`; shared by every
+    /// function with the same type signature; 0 turns them off).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub canonical: usize,
 
     /// Seed for input generation.
     #[arg(long, default_value_t = 0)]
@@ -196,7 +210,14 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
             });
             let adapt = (replay.is_none() && args.adapt_rounds > 0)
                 .then(|| (args.seed ^ id_seed(&rec.id) ^ ADAPT_SEED, args.adapt_rounds));
-            vec![trace_function(rec, &runner, &calls, keep, adapt, search)]
+            // Replayed calls already hold the canonical ones.
+            let canonical = match replay {
+                Some(_) => vec![],
+                None => canonical_calls(&FunctionSpec::from(rec), args.canonical, args.seed),
+            };
+            vec![trace_function(
+                rec, &runner, &calls, keep, adapt, search, &canonical,
+            )]
         },
         |row| row.status.clone(),
     )?;
@@ -209,6 +230,9 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     print_summary(&summary, &args.output);
     Ok(summary)
 }
+
+/// The strategy of runs on canonical inputs, as stored.
+pub const CANONICAL: &str = "canonical";
 
 /// Separates the search's random stream from input generation's.
 const SEARCH_SEED: u64 = 0x5EA2_C4ED;
@@ -234,7 +258,8 @@ fn strategy_from(name: &str) -> InputStrategy {
 
 /// Runs `calls` for one function and keeps the best `k` valid runs.
 /// `adapt` and `search` are (seed, rounds) of type adaptation and of
-/// coverage-guided search, which run in that order after `calls`.
+/// coverage-guided search, which run in that order after `calls`; the valid
+/// runs of `canonical` follow, in their order.
 fn trace_function(
     rec: &FunctionRecord,
     runner: &Runner,
@@ -242,6 +267,7 @@ fn trace_function(
     k: usize,
     adapt: Option<(u64, usize)>,
     search: Option<(u64, usize)>,
+    canonical: &[GeneratedCall],
 ) -> TraceRecord {
     let mut row = TraceRecord {
         id: rec.id.clone(),
@@ -379,6 +405,9 @@ fn trace_function(
             covered = reached(&valid).len();
         }
     }
+    let mut canonical_runs = Vec::new();
+    run_candidates(canonical, &mut canonical_runs);
+    candidates += canonical.len();
     row.candidates = candidates as u32;
     row.candidate_statuses = statuses
         .into_iter()
@@ -387,6 +416,7 @@ fn trace_function(
     let order = coverage_order(&valid, k);
     let mut slots: Vec<Option<TracedRun>> = valid.into_iter().map(Some).collect();
     row.runs = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    row.runs.extend(canonical_runs);
     let hit: HashSet<u32> = row
         .runs
         .iter()
@@ -441,7 +471,10 @@ pub struct TraceSummary {
     pub functions: usize,
     pub functions_by_status: BTreeMap<String, usize>,
     pub runs_by_status: BTreeMap<String, u64>,
+    /// Functions with at least five valid runs on their own inputs.
     pub with_five_valid_inputs: usize,
+    /// Functions with at least three valid runs on canonical inputs.
+    pub with_three_canonical: usize,
     /// Mean over traced functions of blocks hit / blocks with lines.
     pub mean_block_coverage: f64,
     pub mean_distinct_paths: f64,
@@ -460,8 +493,16 @@ impl TraceSummary {
         for c in &r.candidate_statuses {
             *self.runs_by_status.entry(c.status.clone()).or_default() += c.count as u64;
         }
-        if r.runs.len() >= 5 {
+        let canonical = r
+            .runs
+            .iter()
+            .filter(|run| run.strategy == CANONICAL)
+            .count();
+        if r.runs.len() - canonical >= 5 {
             self.with_five_valid_inputs += 1;
+        }
+        if canonical >= 3 {
+            self.with_three_canonical += 1;
         }
         if r.status == "traced" {
             self.traced += 1;
@@ -493,6 +534,11 @@ fn print_summary(s: &TraceSummary, output: &std::path::Path) {
         100.0 * s.with_five_valid_inputs as f64 / s.functions.max(1) as f64,
         100.0 * s.mean_block_coverage,
         s.mean_distinct_paths
+    ));
+    out.push_str(&format!(
+        "  with >=3 valid canonical inputs: {} ({:.1}%)\n",
+        s.with_three_canonical,
+        100.0 * s.with_three_canonical as f64 / s.functions.max(1) as f64
     ));
     eprint!("{out}");
 }

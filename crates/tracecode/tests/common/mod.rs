@@ -20,6 +20,7 @@ pub fn tracecode(args: &[&str], cwd: &Path) -> Output {
 }
 
 /// The benchmark data shipped in the repository (`data/`: MBPP, SVEN).
+#[allow(dead_code)] // not every test crate reads it
 pub fn repo_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
 }

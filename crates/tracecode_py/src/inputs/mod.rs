@@ -21,7 +21,10 @@ pub use mutate::mutate_arg;
 pub use random::{
     py_bytes_repr, py_str_repr, random_value, random_value_with, zero_value, RandomConfig,
 };
-pub use strategy::{generate_calls, mutate_calls, GeneratedCall, InputSource, InputStrategy};
+pub use strategy::{
+    canonical_calls, canonical_signature, generate_calls, mutate_calls, GeneratedCall, InputSource,
+    InputStrategy,
+};
 pub use types::ValueType;
 pub use usage::infer_param_types;
 

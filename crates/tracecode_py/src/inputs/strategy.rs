@@ -35,6 +35,11 @@ pub enum InputStrategy {
     /// exception message says (see [`super::adapt_calls`]); not a source
     /// [`generate_calls`] draws from, since it needs the failures first.
     Adapted,
+    /// Values drawn from the parameter types alone, seeded by the normalised
+    /// type signature and not by the function (see [`canonical_calls`]): any
+    /// two functions with one signature run on the same canonical inputs, so
+    /// their behaviour can be compared input by input.
+    Canonical,
 }
 
 /// One call expression to trace, e.g. `f(1, [2, 3])`.
@@ -67,6 +72,10 @@ impl InputSource for InputStrategy {
             InputStrategy::Mutation => mutations(spec, rng, n),
             // Adaptation answers failures (`adapt_calls`); from a spec alone it has nothing.
             InputStrategy::Adapted => Vec::new(),
+            InputStrategy::Canonical => canonical_calls(spec, n, 0)
+                .into_iter()
+                .map(|c| c.call)
+                .collect(),
             InputStrategy::Defaults => {
                 let types = param_types(spec);
                 let values = spec
@@ -145,6 +154,79 @@ pub fn generate_calls(spec: &FunctionSpec, k: usize, seed: u64) -> Vec<Generated
     out
 }
 
+/// The parameters canonical inputs fill, by index: the required ones,
+/// without a method's `self`/`cls` and the variadic ones (defaulted
+/// parameters are left to their defaults).
+fn canonical_slots(spec: &FunctionSpec) -> Vec<usize> {
+    spec.params
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            !(spec.is_method && *i == 0)
+                && p.default.is_none()
+                && !matches!(p.kind, ParamKind::VarPositional | ParamKind::VarKeyword)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The normalised type signature of `spec`: the canonical name of the
+/// best-known type of each parameter canonical inputs fill, e.g.
+/// `(list[int], int)`. Parameter names, `self` and defaulted parameters
+/// never enter it.
+pub fn canonical_signature(spec: &FunctionSpec) -> String {
+    signature_of(&param_types(spec), &canonical_slots(spec))
+}
+
+fn signature_of(types: &[ParamType], slots: &[usize]) -> String {
+    let names: Vec<String> = slots
+        .iter()
+        .map(|&i| types[i].ty.canonical_name())
+        .collect();
+    format!("({})", names.join(", "))
+}
+
+/// Up to `n` distinct canonical calls: values of the signature's types,
+/// drawn from a stream seeded by `seed` and the signature alone, so two
+/// functions with the same signature get the same values in the same order
+/// (the calls differ only in the function's name and a method's `None` for
+/// `self`).
+pub fn canonical_calls(spec: &FunctionSpec, n: usize, seed: u64) -> Vec<GeneratedCall> {
+    let types = param_types(spec);
+    let slots = canonical_slots(spec);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ stable_hash(&signature_of(&types, &slots)));
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for _ in 0..3 * n {
+        if out.len() == n {
+            break;
+        }
+        let values: Vec<Option<String>> = (0..spec.params.len())
+            .map(|i| {
+                slots
+                    .contains(&i)
+                    .then(|| random_value(&types[i].ty, &mut rng))
+            })
+            .collect();
+        let call = build_call(spec, values);
+        if seen.insert(call.clone()) {
+            out.push(GeneratedCall {
+                call,
+                strategy: InputStrategy::Canonical,
+            });
+        }
+    }
+    out
+}
+
+/// FNV-1a: a hash that never changes across Rust versions or platforms, so
+/// canonical inputs stay the same from one release to the next.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Hint,
@@ -158,9 +240,23 @@ pub(super) struct ParamType {
     source: Source,
 }
 
-/// Best-known type per parameter: annotation, then body usage, then the default's literal type.
+/// Sphinx-style type fields of a docstring (`:type nums: List[int]`), by
+/// parameter name: hints as good as annotations, common in older code.
+fn docstring_types(code: &str) -> Vec<(String, ValueType)> {
+    static FIELD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?m)^\s*:type\s+(\w+)\s*:\s*(\S.*?)\s*$").expect("valid regex")
+    });
+    FIELD
+        .captures_iter(code)
+        .map(|c| (c[1].to_string(), ValueType::from_annotation(&c[2])))
+        .collect()
+}
+
+/// Best-known type per parameter: annotation (or a docstring `:type:`
+/// field), then body usage, then the default's literal type.
 pub(super) fn param_types(spec: &FunctionSpec) -> Vec<ParamType> {
     let usage = infer_param_types(&spec.code);
+    let documented = docstring_types(&spec.code);
     spec.params
         .iter()
         .map(|p| {
@@ -168,6 +264,14 @@ pub(super) fn param_types(spec: &FunctionSpec) -> Vec<ParamType> {
                 .annotation
                 .as_deref()
                 .map_or(ValueType::Any, ValueType::from_annotation);
+            let hinted = if hinted == ValueType::Any {
+                documented
+                    .iter()
+                    .find(|(n, _)| *n == p.name)
+                    .map_or(ValueType::Any, |(_, t)| t.clone())
+            } else {
+                hinted
+            };
             if hinted != ValueType::Any {
                 return ParamType {
                     ty: hinted,
@@ -420,6 +524,65 @@ mod tests {
         assert!(calls.iter().all(|c| c.call.starts_with("m(None")));
         assert!(calls.iter().any(|c| c.call == "m(None)"));
         assert!(calls.iter().any(|c| c.call.starts_with("m(None, b=")));
+    }
+
+    #[test]
+    fn canonical_inputs_depend_on_the_type_signature_only() {
+        let f = |name: &str, params: Vec<Param>, code: &str, is_method: bool| FunctionSpec {
+            name: name.into(),
+            params,
+            code: code.into(),
+            is_method,
+            examples: vec![],
+        };
+        let p = |n: &str, ann: Option<&str>, default: Option<&str>| {
+            param(n, ParamKind::PositionalOrKeyword, ann, default)
+        };
+        // Annotated, documented (Sphinx :type:) and a method with another
+        // name, other parameter names and a defaulted extra: one signature.
+        let a = f(
+            "two_sum",
+            vec![
+                p("nums", Some("List[int]"), None),
+                p("target", Some("int"), None),
+            ],
+            "def two_sum(nums: List[int], target: int):\n    return nums\n",
+            false,
+        );
+        let b = f(
+            "twoSum",
+            vec![
+                p("self", None, None),
+                p("xs", None, None),
+                p("t", None, None),
+                p("verbose", None, Some("False")),
+            ],
+            "def twoSum(self, xs, t, verbose=False):\n    \"\"\"\n    :type xs: List[int]\n    :type t: int\n    \"\"\"\n    return xs\n",
+            true,
+        );
+        assert_eq!(canonical_signature(&a), "(list[int], int)");
+        assert_eq!(canonical_signature(&b), canonical_signature(&a));
+        let (ca, cb) = (canonical_calls(&a, 6, 0), canonical_calls(&b, 6, 0));
+        assert_eq!(ca.len(), 6);
+        assert!(cb.iter().all(|c| c.strategy == InputStrategy::Canonical));
+        for (x, y) in ca.iter().zip(&cb) {
+            let args_a = x.call.strip_prefix("two_sum(").unwrap();
+            let args_b = y.call.strip_prefix("twoSum(None, ").unwrap();
+            assert_eq!(args_a, args_b);
+        }
+        // Another base seed, or another signature, draws other values.
+        assert_ne!(canonical_calls(&a, 6, 1), ca);
+        let c = f(
+            "g",
+            vec![p("s", Some("str"), None), p("k", Some("int"), None)],
+            "def g(s: str, k: int):\n    return s\n",
+            false,
+        );
+        let cc = canonical_calls(&c, 6, 0);
+        assert!(
+            cc[0].call.starts_with("g('") || cc[0].call.starts_with("g(\""),
+            "{cc:?}"
+        );
     }
 
     #[test]

@@ -48,6 +48,36 @@ impl ValueType {
         }
     }
 
+    /// The type's normalised name (`list[int]`, `dict[str, any]`,
+    /// `optional[int]`): the part of a canonical signature one parameter adds.
+    pub fn canonical_name(&self) -> String {
+        let join = |ts: &[ValueType]| {
+            ts.iter()
+                .map(ValueType::canonical_name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            ValueType::Int => "int".into(),
+            ValueType::Float => "float".into(),
+            ValueType::Bool => "bool".into(),
+            ValueType::Str => "str".into(),
+            ValueType::Bytes => "bytes".into(),
+            ValueType::None => "None".into(),
+            ValueType::Any => "any".into(),
+            ValueType::List(t) => format!("list[{}]", t.canonical_name()),
+            ValueType::Tuple(ts) => format!("tuple[{}]", join(ts)),
+            ValueType::TupleOf(t) => format!("tuple[{}, ...]", t.canonical_name()),
+            ValueType::Dict(k, v) => {
+                format!("dict[{}, {}]", k.canonical_name(), v.canonical_name())
+            }
+            ValueType::Set(t) => format!("set[{}]", t.canonical_name()),
+            ValueType::FrozenSet(t) => format!("frozenset[{}]", t.canonical_name()),
+            ValueType::Optional(t) => format!("optional[{}]", t.canonical_name()),
+            ValueType::Union(ts) => format!("union[{}]", join(ts)),
+        }
+    }
+
     /// Whether values of this type can be dict keys / set members.
     pub fn is_hashable(&self) -> bool {
         match self {
@@ -246,6 +276,25 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(ValueType::from_annotation(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn canonical_names_are_spelling_independent() {
+        for (a, b) in [
+            ("List[int]", "list[int]"),
+            ("typing.Optional[Dict[str, int]]", "Dict[str, int] | None"),
+            ("Sequence[str]", "List[str]"),
+        ] {
+            assert_eq!(
+                ValueType::from_annotation(a).canonical_name(),
+                ValueType::from_annotation(b).canonical_name(),
+                "{a} vs {b}"
+            );
+        }
+        assert_eq!(
+            ValueType::from_annotation("Optional[Dict[str, List[int]]]").canonical_name(),
+            "optional[dict[str, list[int]]]"
+        );
     }
 
     #[test]

@@ -1,0 +1,392 @@
+//! `tracecode mine`: behavioural clone mining. Functions whose runs on
+//! canonical inputs (shared by every function with the same type signature,
+//! see `tracecode trace`) have the same outcomes are grouped, whoever wrote
+//! them and whatever they are called.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use tracecode_data::equivalence::normalize_repr;
+use tracecode_data::{RunResult, RunStatus, TraceRecord};
+
+use super::trace::CANONICAL;
+
+/// Group functions whose canonical runs agree: behavioural clones.
+///
+/// Two functions agree on a canonical input when both ran it validly and
+/// ended the same way: the same return value (reprs, addresses normalised),
+/// or the same exception type; and the same final value of every list, dict,
+/// set or bytearray argument the call changed (mutated arguments, by
+/// position). A pair is mined when it shares at least --min-agree canonical
+/// inputs and agrees on all of them, and its agreed outcomes are not all one
+/// value (a constant answer, e.g. `None` for every input, is no evidence of
+/// doing the same thing). Mined pairs are joined into groups (connected
+/// components). A group needs two functions of different shape: textually
+/// identical functions (same tokens up to names and literals) never make a
+/// group on their own.
+///
+/// Near misses — pairs sharing at least --min-agree inputs that agree on at
+/// least --near-miss of them, but not all — are written beside the groups as
+/// hard-negative candidates (GROUPS.near-misses.jsonl).
+///
+/// The output is in the clone-groups format (`problem_id`, `title`, `tags`,
+/// `description`, `solutions` [{`source`, `id`, `code`}]), readable by
+/// `tracecode eval clone-groups`.
+///
+/// Example:
+///
+///   tracecode trace corpus.parquet -o traces.parquet
+///   tracecode mine traces.parquet -o groups.jsonl
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct MineArgs {
+    /// Trace files from `tracecode trace` (or variants' originals), mined together.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+
+    /// Output clone groups (JSONL).
+    #[arg(short, long, default_value = "groups.jsonl")]
+    pub output: PathBuf,
+
+    /// Shared canonical inputs a pair must agree on.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub min_agree: usize,
+
+    /// Fraction of shared inputs a near miss agrees on (below 1).
+    #[arg(long, default_value_t = 0.5, value_name = "F")]
+    pub near_miss: f64,
+}
+
+/// One function as mining sees it: its outcome per canonical input.
+struct Behaviour {
+    id: String,
+    qualname: String,
+    code: String,
+    shape: String,
+    /// Input key (the call's arguments) → outcome.
+    outcomes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct MineSummary {
+    pub functions: usize,
+    pub with_canonical_runs: usize,
+    pub pairs_mined: usize,
+    pub groups: usize,
+    pub functions_in_groups: usize,
+    pub near_misses: usize,
+}
+
+pub fn run(args: &MineArgs) -> Result<MineSummary> {
+    if !(0.0..1.0).contains(&args.near_miss) {
+        bail!("--near-miss must be in [0, 1)");
+    }
+    let mut summary = MineSummary::default();
+    let mut functions: Vec<Behaviour> = Vec::new();
+    for path in &args.traces {
+        tracecode_data::for_each_row(path, |r: TraceRecord| {
+            summary.functions += 1;
+            if let Some(b) = behaviour(&r) {
+                functions.push(b);
+            }
+            Ok(())
+        })
+        .with_context(|| format!("reading traces {}", path.display()))?;
+    }
+    summary.with_canonical_runs = functions.len();
+    // Functions with one signature share their inputs: compare within the
+    // buckets of the same input set only.
+    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, f) in functions.iter().enumerate() {
+        let first = f.outcomes.keys().next().expect("behaviour has outcomes");
+        buckets.entry(first.clone()).or_default().push(i);
+    }
+    let mut parent: Vec<usize> = (0..functions.len()).collect();
+    let mut near = Vec::new();
+    for members in buckets.values() {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = (&functions[i], &functions[j]);
+                let (shared, agreed) = agreement(a, b);
+                if shared < args.min_agree {
+                    continue;
+                }
+                if agreed.len() == shared {
+                    let distinct: HashSet<&&str> = agreed.iter().collect();
+                    if distinct.len() >= 2 {
+                        summary.pairs_mined += 1;
+                        union(&mut parent, i, j);
+                    }
+                } else if agreed.len() as f64 >= args.near_miss * shared as f64 {
+                    near.push(NearMiss {
+                        id_a: a.id.clone(),
+                        id_b: b.id.clone(),
+                        code_a: a.code.clone(),
+                        code_b: b.code.clone(),
+                        shared,
+                        agreed: agreed.len(),
+                    });
+                }
+            }
+        }
+    }
+    let mut components: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..functions.len() {
+        let root = find(&mut parent, i);
+        components.entry(root).or_default().push(i);
+    }
+    let mut groups = Vec::new();
+    for members in components.into_values() {
+        let shapes: HashSet<&str> = members
+            .iter()
+            .map(|&i| functions[i].shape.as_str())
+            .collect();
+        if members.len() < 2 || shapes.len() < 2 {
+            continue;
+        }
+        summary.functions_in_groups += members.len();
+        groups.push(CloneGroup {
+            problem_id: format!("mined-{}", groups.len()),
+            title: functions[members[0]].qualname.clone(),
+            tags: vec![],
+            description: String::new(),
+            solutions: members
+                .iter()
+                .map(|&i| Solution {
+                    source: functions[i].qualname.clone(),
+                    id: functions[i].id.clone(),
+                    code: functions[i].code.clone(),
+                })
+                .collect(),
+        });
+    }
+    summary.groups = groups.len();
+    summary.near_misses = near.len();
+    tracecode_data::write_rows(&args.output, &groups)?;
+    let near_path = near_miss_path(&args.output);
+    tracecode_data::write_rows(&near_path, &near)?;
+    eprintln!(
+        "mine: {} functions, {} with canonical runs → {} groups ({} functions, {} mined pairs) in {}; {} near misses in {}",
+        summary.functions,
+        summary.with_canonical_runs,
+        summary.groups,
+        summary.functions_in_groups,
+        summary.pairs_mined,
+        args.output.display(),
+        summary.near_misses,
+        near_path.display()
+    );
+    Ok(summary)
+}
+
+/// GROUPS.near-misses.jsonl beside GROUPS.jsonl.
+pub fn near_miss_path(groups: &std::path::Path) -> PathBuf {
+    let stem = groups
+        .file_stem()
+        .map_or("groups".into(), |s| s.to_string_lossy().into_owned());
+    groups.with_file_name(format!("{stem}.near-misses.jsonl"))
+}
+
+/// A group of behavioural clones, in the clone-groups format.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CloneGroup {
+    pub problem_id: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub description: String,
+    pub solutions: Vec<Solution>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Solution {
+    pub source: String,
+    pub id: String,
+    pub code: String,
+}
+
+/// Two functions that agree on most shared canonical inputs, not all.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NearMiss {
+    pub id_a: String,
+    pub id_b: String,
+    pub code_a: String,
+    pub code_b: String,
+    pub shared: usize,
+    pub agreed: usize,
+}
+
+/// Shared inputs, and the outcomes of those the two agree on.
+fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
+    let mut shared = 0;
+    let mut agreed = Vec::new();
+    for (input, outcome) in &a.outcomes {
+        if let Some(other) = b.outcomes.get(input) {
+            shared += 1;
+            if other == outcome {
+                agreed.push(outcome.as_str());
+            }
+        }
+    }
+    (shared, agreed)
+}
+
+fn find(parent: &mut [usize], i: usize) -> usize {
+    let mut root = i;
+    while parent[root] != root {
+        root = parent[root];
+    }
+    let mut k = i;
+    while parent[k] != root {
+        let next = parent[k];
+        parent[k] = root;
+        k = next;
+    }
+    root
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+}
+
+/// A traced function's canonical outcomes; `None` without canonical runs or
+/// when its code does not parse.
+fn behaviour(r: &TraceRecord) -> Option<Behaviour> {
+    let method = is_method_def(&r.code);
+    let outcomes: BTreeMap<String, String> = r
+        .runs
+        .iter()
+        .filter(|run| run.strategy == CANONICAL)
+        .filter_map(|run| Some((input_key(&run.call, method)?, outcome(&run.result))))
+        .collect();
+    if outcomes.is_empty() {
+        return None;
+    }
+    Some(Behaviour {
+        id: r.id.clone(),
+        qualname: r.qualname.clone(),
+        code: r.code.clone(),
+        shape: tracecode_py::extract::shape_hash(&r.code)?,
+        outcomes,
+    })
+}
+
+/// Whether `code` is a def whose first parameter is `self` or `cls` (its
+/// canonical calls pass `None` there, which is no part of the input).
+fn is_method_def(code: &str) -> bool {
+    static DEF: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?m)^\s*(?:async\s+)?def\s+\w+\s*\(\s*(?:self|cls)\b")
+            .expect("valid regex")
+    });
+    DEF.is_match(code)
+}
+
+/// The arguments of a canonical call, which every function with the same
+/// signature shares: the text inside `name(...)`, without a method's `None`.
+fn input_key(call: &str, method: bool) -> Option<String> {
+    let open = call.find('(')?;
+    let args = call[open + 1..].strip_suffix(')')?;
+    let args = if method {
+        args.strip_prefix("None, ")
+            .or_else(|| (args == "None").then_some(""))?
+    } else {
+        args
+    };
+    Some(args.to_string())
+}
+
+/// How a run ended, comparably across programs: the normalised return value
+/// or the exception type, and the final value of each container argument
+/// (by position) that the call changed.
+fn outcome(r: &RunResult) -> String {
+    let mut out = match r.status {
+        RunStatus::Returned => format!(
+            "return {}",
+            normalize_repr(r.return_repr.as_deref().unwrap_or(""))
+        ),
+        RunStatus::Raised => format!("raise {}", r.exception_type.as_deref().unwrap_or("?")),
+        other => tracecode_data::serde_name(&other),
+    };
+    for (position, changed) in mutated_arguments(r) {
+        out.push_str(&format!("; arg{position} -> {changed}"));
+    }
+    out
+}
+
+/// Container arguments whose value at the end of the call differs from their
+/// value on entry, by position. Arguments are the first values the called
+/// frame writes (all on its first line event), in parameter order.
+fn mutated_arguments(r: &RunResult) -> Vec<(usize, String)> {
+    let depth = |step: u32| r.depths.get(step as usize).copied().unwrap_or(0);
+    let own: Vec<_> = r.values.iter().filter(|w| depth(w.step) == 0).collect();
+    let Some(first) = own.first().map(|w| w.step) else {
+        return vec![];
+    };
+    let arguments: Vec<_> = own.iter().take_while(|w| w.step == first).collect();
+    arguments
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a.type_name.as_str(), "list" | "dict" | "set" | "bytearray"))
+        .filter_map(|(position, a)| {
+            let last = own.iter().rev().find(|w| w.name == a.name)?;
+            (last.type_name == a.type_name && last.repr != a.repr)
+                .then(|| (position, normalize_repr(&last.repr)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracecode_data::ValueWrite;
+
+    #[test]
+    fn input_keys_drop_the_method_self() {
+        assert_eq!(
+            input_key("f([1, 2], 3)", false).as_deref(),
+            Some("[1, 2], 3")
+        );
+        assert_eq!(
+            input_key("twoSum(None, [1, 2], 3)", true).as_deref(),
+            Some("[1, 2], 3")
+        );
+        assert_eq!(input_key("g(None)", true).as_deref(), Some(""));
+        assert!(is_method_def("def twoSum(self, nums, target):\n    pass\n"));
+        assert!(!is_method_def("def two_sum(nums, target):\n    pass\n"));
+    }
+
+    #[test]
+    fn outcomes_include_changed_container_arguments() {
+        let w = |step, name: &str, repr: &str, ty: &str| ValueWrite {
+            step,
+            name: name.into(),
+            repr: repr.into(),
+            type_name: ty.into(),
+        };
+        // def f(xs, k): xs.append(k)  — called f([1], 2)
+        let r = RunResult {
+            status: RunStatus::Returned,
+            return_repr: Some("None".into()),
+            lines: vec![2, 2],
+            depths: vec![0, 0],
+            values: vec![
+                w(0, "xs", "[1]", "list"),
+                w(0, "k", "2", "int"),
+                w(1, "xs", "[1, 2]", "list"),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(outcome(&r), "return None; arg0 -> [1, 2]");
+        let raised = RunResult {
+            status: RunStatus::Raised,
+            exception_type: Some("IndexError".into()),
+            ..Default::default()
+        };
+        assert_eq!(outcome(&raised), "raise IndexError");
+    }
+}
