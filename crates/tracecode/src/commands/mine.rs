@@ -21,9 +21,10 @@ use super::trace::CANONICAL;
 /// or the same exception type; and the same final value of every list, dict,
 /// set or bytearray argument the call changed (mutated arguments, by
 /// position). A pair is mined when it shares at least --min-agree canonical
-/// inputs and agrees on all of them, and its agreed outcomes are not all one
-/// value (a constant answer, e.g. `None` for every input, is no evidence of
-/// doing the same thing). Mined pairs are joined into groups (connected
+/// inputs and agrees on all of them, and at least two different values were
+/// returned among them (a constant answer, e.g. `None` for every input, or
+/// the same exception everywhere, is no evidence of doing the same thing).
+/// Mined pairs are joined into groups (connected
 /// components). A group needs two functions of different shape: textually
 /// identical functions (same tokens up to names and literals) never make a
 /// group on their own.
@@ -115,8 +116,9 @@ pub fn run(args: &MineArgs) -> Result<MineSummary> {
                     continue;
                 }
                 if agreed.len() == shared {
-                    let distinct: HashSet<&&str> = agreed.iter().collect();
-                    if distinct.len() >= 2 {
+                    let returned: HashSet<&&str> =
+                        agreed.iter().filter(|o| o.starts_with("return ")).collect();
+                    if returned.len() >= 2 {
                         summary.pairs_mined += 1;
                         union(&mut parent, i, j);
                     }

@@ -1,0 +1,100 @@
+"""bench/clones helpers: lay a clone-groups JSONL out as Python files, and
+score canonical tracing and behavioural mining against its problem ids.
+
+  clones.py layout GROUPS.jsonl DIR     one .py per solution: DIR/p<problem>_<k>.py,
+                                        with the imports LeetCode's judge provides
+  clones.py score GROUPS.jsonl CORPUS.jsonl TRACES.jsonl MINED.jsonl
+"""
+import itertools
+import json
+import sys
+from collections import defaultdict
+
+# The names LeetCode's judge puts in scope for Python 3 solutions, spelled
+# out (the corpus resolves explicit imports, not star imports); `xrange` for
+# solutions written for both Python 2 and 3.
+PRELUDE = """\
+import collections, heapq, bisect, math, itertools, functools, string
+from typing import List, Optional, Dict, Tuple, Set, Deque
+from collections import Counter, defaultdict, deque, OrderedDict
+from heapq import heappush, heappop, heapify, heapreplace, heappushpop, nlargest, nsmallest
+from bisect import bisect, bisect_left, bisect_right, insort, insort_left, insort_right
+from math import inf, gcd, sqrt, isqrt, ceil, floor, comb, factorial, log2, log
+from itertools import pairwise, accumulate, product, permutations, combinations, chain, groupby, zip_longest, count
+from functools import cache, lru_cache, reduce, cmp_to_key
+xrange = range
+
+"""
+
+
+def rows(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def layout(groups_path, out_dir):
+    n = 0
+    for row in rows(groups_path):
+        for k, sol in enumerate(row["solutions"]):
+            with open(f"{out_dir}/p{row['problem_id']}_{k}.py", "w") as f:
+                f.write(PRELUDE + sol["code"])
+            n += 1
+    print(f"{n} solutions laid out", file=sys.stderr)
+
+
+def entry_methods(corpus_path):
+    """Per solution file, its entry: the first public method of Solution."""
+    entry = {}
+    for r in rows(corpus_path):
+        if r.get("status") != "ok" or not r["qualname"].startswith("Solution."):
+            continue
+        if r["name"].startswith("_"):
+            continue
+        entry.setdefault(r["path"], r)
+    return entry
+
+
+def score(groups_path, corpus_path, traces_path, mined_path):
+    solutions = sum(len(r["solutions"]) for r in rows(groups_path))
+    entry = entry_methods(corpus_path)
+    problem_of = {}
+    for path, r in entry.items():
+        problem_of[r["id"]] = path.split("/")[-1].split("_")[0]
+    traced = {t["id"]: t for t in rows(traces_path)}
+    canonical = {
+        i: sum(1 for run in traced[i]["runs"] if run["strategy"] == "canonical")
+        for i in problem_of
+        if i in traced
+    }
+    with3 = sum(1 for c in canonical.values() if c >= 3)
+    print(f"solutions: {solutions}; entry methods extracted: {len(entry)}; "
+          f"standalone and traced: {len(canonical)}; with >=3 valid canonical runs: "
+          f"{with3} ({100 * with3 / solutions:.1f}% of all solutions)")
+    # Same-problem pairs among the entry methods that have canonical runs.
+    by_problem = defaultdict(list)
+    for i, c in canonical.items():
+        if c > 0:
+            by_problem[problem_of[i]].append(i)
+    positives = sum(len(v) * (len(v) - 1) // 2 for v in by_problem.values())
+    all_positives = sum(
+        len(r["solutions"]) * (len(r["solutions"]) - 1) // 2 for r in rows(groups_path)
+    )
+    mined_pairs = set()
+    for g in rows(mined_path):
+        ids = sorted(s["id"] for s in g["solutions"] if s["id"] in problem_of)
+        mined_pairs.update(itertools.combinations(ids, 2))
+    correct = sum(1 for a, b in mined_pairs if problem_of[a] == problem_of[b])
+    precision = correct / len(mined_pairs) if mined_pairs else float("nan")
+    print(f"mined pairs among entry methods: {len(mined_pairs)}; same problem: {correct}; "
+          f"precision {precision:.3f}")
+    print(f"recall: {correct / max(positives, 1):.3f} of {positives} same-problem pairs with "
+          f"canonical runs; {correct / max(all_positives, 1):.3f} of all {all_positives}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "layout":
+        layout(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "score":
+        score(*sys.argv[2:6])
+    else:
+        sys.exit(__doc__)
