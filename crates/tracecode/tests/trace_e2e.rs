@@ -266,8 +266,9 @@ def benign(xs: list) -> int:
 }
 
 /// Writes `source` to `dir/file` as a one-file corpus; returns a function
-/// that traces it with `--inputs 4` and `flag VALUE` into `dir/OUT` and
-/// gives back the function's row.
+/// that traces it with `--inputs 4`, no canonical inputs (so candidate
+/// counts are the search's own) and `flag VALUE` into `dir/OUT` and gives
+/// back the function's row.
 fn one_function_tracer<'a>(
     dir: &'a Path,
     file: &str,
@@ -296,6 +297,8 @@ fn one_function_tracer<'a>(
                 out.to_str().unwrap(),
                 "--inputs",
                 "4",
+                "--canonical",
+                "0",
                 flag,
                 value,
             ],

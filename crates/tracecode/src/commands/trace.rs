@@ -189,13 +189,22 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         "trace",
         &output,
         |rec| {
-            let calls = match &replay {
-                Some(calls) => calls.get(&rec.id).cloned().unwrap_or_default(),
-                None => generate_calls(
-                    &FunctionSpec::from(rec),
-                    4 * args.inputs,
-                    args.seed ^ id_seed(&rec.id),
-                ),
+            // Replayed canonical calls run as canonical ones again: after the
+            // others, in their order.
+            let (calls, canonical): (Vec<GeneratedCall>, Vec<GeneratedCall>) = match &replay {
+                Some(calls) => calls
+                    .get(&rec.id)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .partition(|c| c.strategy != InputStrategy::Canonical),
+                None => {
+                    let spec = FunctionSpec::from(rec);
+                    (
+                        generate_calls(&spec, 4 * args.inputs, args.seed ^ id_seed(&rec.id)),
+                        canonical_calls(&spec, args.canonical, args.seed),
+                    )
+                }
             };
             let keep = if replay.is_some() {
                 calls.len()
@@ -210,11 +219,6 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
             });
             let adapt = (replay.is_none() && args.adapt_rounds > 0)
                 .then(|| (args.seed ^ id_seed(&rec.id) ^ ADAPT_SEED, args.adapt_rounds));
-            // Replayed calls already hold the canonical ones.
-            let canonical = match replay {
-                Some(_) => vec![],
-                None => canonical_calls(&FunctionSpec::from(rec), args.canonical, args.seed),
-            };
             vec![trace_function(
                 rec, &runner, &calls, keep, adapt, search, &canonical,
             )]
