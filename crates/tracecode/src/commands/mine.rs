@@ -18,10 +18,13 @@ use super::trace::CANONICAL;
 ///
 /// Two functions agree on a canonical input when both ran it validly and
 /// ended the same way: the same return value (reprs, addresses normalised),
-/// or the same exception type; and the same final value of every list, dict,
-/// set or bytearray argument the call changed (mutated arguments, by
-/// position). A pair is mined when it shares at least --min-agree canonical
-/// inputs and agrees on all of them, and at least two different values were
+/// or the same exception type; when they return `None`, also the same final
+/// value of every list, dict, set or bytearray argument the call changed
+/// (mutated arguments, by position). An input one function returns on and the other raises on is
+/// not compared: it lies outside one's domain (code written for a problem's
+/// input constraints does anything beyond them). A pair is mined when it
+/// shares at least --min-agree compared inputs and agrees on all of them,
+/// and at least two different values were
 /// returned among them (a constant answer, e.g. `None` for every input, or
 /// the same exception everywhere, is no evidence of doing the same thing).
 /// Mined pairs are joined into groups (connected
@@ -98,19 +101,25 @@ pub fn run(args: &MineArgs) -> Result<MineSummary> {
         .with_context(|| format!("reading traces {}", path.display()))?;
     }
     summary.with_canonical_runs = functions.len();
-    // Functions with one signature share their inputs: compare within the
-    // buckets of the same input set only.
-    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    // Only functions that ran a common input can agree: candidates come from
+    // an index of input → functions, each pair taken at the first input its
+    // two functions share (so once, without a set of all pairs).
+    let mut by_input: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, f) in functions.iter().enumerate() {
-        let first = f.outcomes.keys().next().expect("behaviour has outcomes");
-        buckets.entry(first.clone()).or_default().push(i);
+        for input in f.outcomes.keys() {
+            by_input.entry(input.as_str()).or_default().push(i);
+        }
     }
     let mut parent: Vec<usize> = (0..functions.len()).collect();
     let mut near = Vec::new();
-    for members in buckets.values() {
+    for (input, members) in &by_input {
         for (x, &i) in members.iter().enumerate() {
             for &j in &members[x + 1..] {
                 let (a, b) = (&functions[i], &functions[j]);
+                let first_shared = a.outcomes.keys().find(|k| b.outcomes.contains_key(*k));
+                if first_shared.map(String::as_str) != Some(*input) {
+                    continue;
+                }
                 let (shared, agreed) = agreement(a, b);
                 if shared < args.min_agree {
                     continue;
@@ -220,19 +229,27 @@ pub struct NearMiss {
     pub agreed: usize,
 }
 
-/// Shared inputs, and the outcomes of those the two agree on.
+/// Compared inputs, and the outcomes of those the two agree on. An input is
+/// compared when both functions ended it the same way (both returned, or
+/// both raised): one raising where the other returns says the input is
+/// outside one function's domain (code written against a problem's input
+/// constraints behaves arbitrarily beyond them), not that they differ.
 fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
-    let mut shared = 0;
+    let kind = |o: &str| o.split(' ').next().unwrap_or("").to_string();
+    let mut compared = 0;
     let mut agreed = Vec::new();
     for (input, outcome) in &a.outcomes {
         if let Some(other) = b.outcomes.get(input) {
-            shared += 1;
+            if kind(other) != kind(outcome) {
+                continue;
+            }
+            compared += 1;
             if other == outcome {
                 agreed.push(outcome.as_str());
             }
         }
     }
-    (shared, agreed)
+    (compared, agreed)
 }
 
 fn find(parent: &mut [usize], i: usize) -> usize {
@@ -303,8 +320,10 @@ fn input_key(call: &str, method: bool) -> Option<String> {
 }
 
 /// How a run ended, comparably across programs: the normalised return value
-/// or the exception type, and the final value of each container argument
-/// (by position) that the call changed.
+/// or the exception type; for a call that returns `None`, also the final
+/// value of each container argument (by position) it changed — its result
+/// (an in-place sort, a reversed list). A call that returns a value is
+/// judged by it: sorting an argument on the way is a side effect.
 fn outcome(r: &RunResult) -> String {
     let mut out = match r.status {
         RunStatus::Returned => format!(
@@ -314,8 +333,10 @@ fn outcome(r: &RunResult) -> String {
         RunStatus::Raised => format!("raise {}", r.exception_type.as_deref().unwrap_or("?")),
         other => tracecode_data::serde_name(&other),
     };
-    for (position, changed) in mutated_arguments(r) {
-        out.push_str(&format!("; arg{position} -> {changed}"));
+    if out == "return None" {
+        for (position, changed) in mutated_arguments(r) {
+            out.push_str(&format!("; arg{position} -> {changed}"));
+        }
     }
     out
 }
