@@ -296,7 +296,8 @@ fn behaviour(r: &TraceRecord) -> Option<Behaviour> {
 }
 
 /// Whether `code` is a def whose first parameter is `self` or `cls` (its
-/// canonical calls pass `None` there, which is no part of the input).
+/// canonical calls pass `None` or a fresh `Class()` there, which is no part
+/// of the input).
 fn is_method_def(code: &str) -> bool {
     static DEF: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?m)^\s*(?:async\s+)?def\s+\w+\s*\(\s*(?:self|cls)\b")
@@ -306,17 +307,30 @@ fn is_method_def(code: &str) -> bool {
 }
 
 /// The arguments of a canonical call, which every function with the same
-/// signature shares: the text inside `name(...)`, without a method's `None`.
+/// signature shares: the text inside `name(...)`, without a method's
+/// receiver (`None` or `Class()`).
 fn input_key(call: &str, method: bool) -> Option<String> {
     let open = call.find('(')?;
     let args = call[open + 1..].strip_suffix(')')?;
-    let args = if method {
-        args.strip_prefix("None, ")
-            .or_else(|| (args == "None").then_some(""))?
+    if !method {
+        return Some(args.to_string());
+    }
+    let end = if args.starts_with("None") {
+        4
     } else {
-        args
+        let class_end = args.find("()")?;
+        if !args[..class_end]
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_')
+        {
+            return None;
+        }
+        class_end + 2
     };
-    Some(args.to_string())
+    match &args[end..] {
+        "" => Some(String::new()),
+        rest => rest.strip_prefix(", ").map(str::to_string),
+    }
 }
 
 /// How a run ended, comparably across programs: the normalised return value
@@ -379,6 +393,10 @@ mod tests {
             Some("[1, 2], 3")
         );
         assert_eq!(input_key("g(None)", true).as_deref(), Some(""));
+        assert_eq!(
+            input_key("twoSum(Solution(), [1, 2], 3)", true).as_deref(),
+            Some("[1, 2], 3")
+        );
         assert!(is_method_def("def twoSum(self, nums, target):\n    pass\n"));
         assert!(!is_method_def("def two_sum(nums, target):\n    pass\n"));
     }

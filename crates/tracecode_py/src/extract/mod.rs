@@ -286,6 +286,30 @@ pub(crate) fn function_record(
             .is_none_or(|p| uses.reads.contains(p.parameter.name.as_str()))
             || uses.reads.contains("super")
             || uses.reads.contains("__class__"));
+    // A method that uses `self`, of a top-level class made with `Class()`,
+    // runs on a fresh instance: the class joins its context, and the inputs
+    // pass `Class()` for `self` (see `inputs::FunctionSpec`). Not with
+    // zero-argument `super()`, which needs the def inside its class.
+    let instance_class = qualname
+        .split_once('.')
+        .map(|(class, _)| class)
+        .filter(|class| {
+            uses_self
+                && decorators.is_empty()
+                && !uses.reads.contains("super")
+                && !uses.reads.contains("__class__")
+                && !qualname[class.len() + 1..].contains('.')
+                && module.index.is_constructible_class(class)
+        });
+    let uses = match instance_class {
+        Some(class) => {
+            let mut uses = uses;
+            uses.free.insert(class.to_string());
+            uses
+        }
+        None => uses,
+    };
+    let uses_self = uses_self && instance_class.is_none();
     let resolved = module.index.resolve(&uses, own_def);
     let context = module
         .index

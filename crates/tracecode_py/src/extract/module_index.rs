@@ -121,6 +121,41 @@ impl<'a> ModuleIndex<'a> {
         r
     }
 
+    /// Whether `name` is a top-level class whose instances can be made with
+    /// `name()`: no decorators, no base but `object`, and no `__init__` or
+    /// one whose parameters after `self` all have defaults. Its methods that
+    /// use `self` can then run on a fresh instance.
+    pub fn is_constructible_class(&self, name: &str) -> bool {
+        let Some((Binding::Definition, i)) = self.bindings.get(name) else {
+            return false;
+        };
+        let Stmt::ClassDef(class) = &self.stmts[*i] else {
+            return false;
+        };
+        let plain_bases = class.arguments.as_ref().is_none_or(|a| {
+            a.keywords.is_empty()
+                && a.args
+                    .iter()
+                    .all(|b| matches!(b, Expr::Name(n) if n.id.as_str() == "object"))
+        });
+        let init_takes_nothing = class.body.iter().all(|s| match s {
+            Stmt::FunctionDef(f) if f.name.as_str() == "__init__" => {
+                let p = &f.parameters;
+                p.posonlyargs
+                    .iter()
+                    .chain(&p.args)
+                    .skip(1)
+                    .chain(&p.kwonlyargs)
+                    .all(|a| a.default.is_some())
+            }
+            _ => true,
+        });
+        class.name.as_str() == name
+            && class.decorator_list.is_empty()
+            && plain_bases
+            && init_takes_nothing
+    }
+
     /// The context statements' source, in module order, one per line block.
     pub fn context_text(&self, source: &str, stmts: &BTreeSet<usize>) -> String {
         let mut out = String::new();

@@ -342,3 +342,31 @@ fn shape_hash_ignores_names_literals_and_layout_but_not_structure() {
     assert_ne!(a, other, "an operator is structure");
     assert_eq!(shape_hash("def broken(:\n"), None);
 }
+
+#[test]
+fn methods_of_classes_made_without_arguments_run_on_an_instance() {
+    let source = "import heapq\n\n\nclass Solution(object):\n    def kth(self, nums, k):\n        return self._pick(sorted(nums), k)\n\n    def _pick(self, xs, k):\n        return heapq.nlargest(k, xs)[-1]\n\n\nclass Needs:\n    def __init__(self, size):\n        self.size = size\n\n    def get(self):\n        return self.size\n";
+    let rows = extract_module(source, &origin());
+    let kth = by_name(&rows, "Solution.kth");
+    assert!(kth.standalone, "{:?}", kth.standalone_reasons);
+    assert!(
+        kth.context.contains("class Solution(object):"),
+        "{}",
+        kth.context
+    );
+    assert!(
+        kth.context.contains("import heapq"),
+        "the class's own needs come along"
+    );
+    assert_eq!(
+        crate::inputs::FunctionSpec::from(kth).receiver.as_deref(),
+        Some("Solution()")
+    );
+    // A class that needs constructor arguments cannot be made for it.
+    let get = by_name(&rows, "Needs.get");
+    assert_eq!(get.standalone_reasons, vec!["uses_self"]);
+    assert_eq!(
+        crate::inputs::FunctionSpec::from(get).receiver.as_deref(),
+        Some("None")
+    );
+}

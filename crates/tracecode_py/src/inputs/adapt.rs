@@ -675,7 +675,7 @@ fn ladder_edits(slots: &[(Slot, &ValueType)]) -> Vec<Edit> {
 
 /// The edits a diagnosis suggests for one call, most promising first.
 fn edits_for(spec: &FunctionSpec, call: &ParsedCall, diagnosis: &Diagnosis) -> Vec<Edit> {
-    let slots = call.slots(spec.is_method);
+    let slots = call.slots(spec.receiver.is_some());
     match diagnosis {
         Diagnosis::Retype(fixes) => {
             let mut out = Vec::new();
@@ -1284,7 +1284,7 @@ mod tests {
             name: "f".into(),
             params: params.iter().map(|p| param(p, None)).collect(),
             code: code.into(),
-            is_method: false,
+            receiver: None,
             examples: vec![],
         }
     }
@@ -1465,7 +1465,7 @@ mod tests {
     #[test]
     fn methods_keep_self_and_edits_are_spread_across_failures() {
         let s = FunctionSpec {
-            is_method: true,
+            receiver: Some("None".into()),
             ..spec(&["self", "x"], "def m(self, x):\n    return len(x)\n")
         };
         let mut rng = ChaCha8Rng::seed_from_u64(6);

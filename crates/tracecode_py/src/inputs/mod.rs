@@ -36,7 +36,11 @@ pub struct FunctionSpec {
     pub name: String,
     pub params: Vec<Param>,
     pub code: String,
-    pub is_method: bool,
+    /// For a method, the expression passed for its first parameter: `None`
+    /// when it never touches its instance, `Class()` when it does and its
+    /// class (made with no arguments) is in its context. `None` (no value)
+    /// for a plain function.
+    pub receiver: Option<String>,
     pub examples: Vec<ExampleCall>,
 }
 
@@ -46,8 +50,42 @@ impl From<&FunctionRecord> for FunctionSpec {
             name: r.name.clone(),
             params: r.params.clone(),
             code: r.code.clone(),
-            is_method: r.is_method,
+            receiver: r.is_method.then(|| receiver_of(r)),
             examples: r.examples.clone(),
         }
+    }
+}
+
+/// `Class()` for a method that reads its first parameter and whose class is
+/// defined in its context (extraction puts it there only for classes made
+/// with no arguments), else `None`.
+fn receiver_of(r: &FunctionRecord) -> String {
+    let class = r.qualname.split_once('.').map(|(c, _)| c);
+    let first = r.params.first().map(|p| p.name.as_str());
+    match (class, first) {
+        (Some(class), Some(first)) => {
+            let defines = r.context.lines().any(|l| {
+                l.strip_prefix("class ")
+                    .and_then(|rest| rest.strip_prefix(class))
+                    .is_some_and(|rest| rest.starts_with(['(', ':']))
+            });
+            let reads_first = r
+                .code
+                .match_indices(first)
+                .filter(|(i, _)| {
+                    let before = r.code[..*i].chars().next_back();
+                    let after = r.code[i + first.len()..].chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                })
+                .count()
+                > 1;
+            if defines && reads_first {
+                format!("{class}()")
+            } else {
+                "None".into()
+            }
+        }
+        _ => "None".into(),
     }
 }

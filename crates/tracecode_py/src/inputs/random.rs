@@ -21,6 +21,9 @@ pub struct RandomConfig {
     pub edge_prob: f64,
     /// Nesting depth below which collections are always empty (bounds output size).
     pub max_depth: usize,
+    /// Ordinary ints in 0..=20 and non-empty top-level collections only (no
+    /// wide or negative ints): values inside most functions' domains.
+    pub plain: bool,
 }
 
 impl Default for RandomConfig {
@@ -29,6 +32,21 @@ impl Default for RandomConfig {
             max_len: 8,
             edge_prob: 0.2,
             max_depth: 3,
+            plain: false,
+        }
+    }
+}
+
+impl RandomConfig {
+    /// For canonical inputs, which compare programs with each other: an
+    /// input that most programs reject or answer trivially (a negative
+    /// size, an empty list) tells them apart by nothing, so draws are plain
+    /// and edge cases rare.
+    pub fn canonical() -> Self {
+        RandomConfig {
+            edge_prob: 0.05,
+            plain: true,
+            ..RandomConfig::default()
         }
     }
 }
@@ -96,6 +114,8 @@ impl Gen<'_> {
     fn len(&mut self, depth: usize) -> usize {
         if depth >= self.cfg.max_depth {
             0
+        } else if self.cfg.plain && depth == 0 {
+            self.rng.gen_range(1..=self.cfg.max_len)
         } else if self.edge() {
             *[0, 1, self.cfg.max_len].choose(self.rng).unwrap()
         } else {
@@ -106,6 +126,8 @@ impl Gen<'_> {
     fn int(&mut self) -> i64 {
         if self.edge() {
             *INT_EDGES.choose(self.rng).unwrap()
+        } else if self.cfg.plain {
+            self.rng.gen_range(0..=20)
         } else if self.rng.gen_bool(0.8) {
             self.rng.gen_range(-10..=20)
         } else {

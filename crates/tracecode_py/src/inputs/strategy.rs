@@ -13,7 +13,10 @@ use ruff_python_ast::Expr;
 use ruff_text_size::{Ranged, TextRange};
 use tracecode_data::schema::ParamKind;
 
-use super::{infer_param_types, mutate_arg, random_value, zero_value, FunctionSpec, ValueType};
+use super::{
+    infer_param_types, mutate_arg, random_value, random_value_with, zero_value, FunctionSpec,
+    RandomConfig, ValueType,
+};
 
 /// Where a generated call came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -162,7 +165,7 @@ fn canonical_slots(spec: &FunctionSpec) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(i, p)| {
-            !(spec.is_method && *i == 0)
+            !(spec.receiver.is_some() && *i == 0)
                 && p.default.is_none()
                 && !matches!(p.kind, ParamKind::VarPositional | ParamKind::VarKeyword)
         })
@@ -205,7 +208,7 @@ pub fn canonical_calls(spec: &FunctionSpec, n: usize, seed: u64) -> Vec<Generate
             .map(|i| {
                 slots
                     .contains(&i)
-                    .then(|| random_value(&types[i].ty, &mut rng))
+                    .then(|| random_value_with(&types[i].ty, &mut rng, RandomConfig::canonical()))
             })
             .collect();
         let call = build_call(spec, values);
@@ -327,10 +330,9 @@ fn build_call(spec: &FunctionSpec, values: Vec<Option<String>>) -> String {
     let mut kwargs = Vec::new();
     let mut by_keyword = false;
     for (i, (p, v)) in spec.params.iter().zip(values).enumerate() {
-        let v = if spec.is_method && i == 0 {
-            Some("None".to_string())
-        } else {
-            v
+        let v = match &spec.receiver {
+            Some(receiver) if i == 0 => Some(receiver.clone()),
+            _ => v,
         };
         match (p.kind, v) {
             (ParamKind::VarKeyword, _) => {}
@@ -447,7 +449,7 @@ mod tests {
             ],
             code: "def f(xs: List[int], k, flag=False, *args, **kw):\n    return xs[k % 3]\n"
                 .into(),
-            is_method: false,
+            receiver: None,
             examples: vec![ExampleCall {
                 call: "f([1, 2, 3], 1)".into(),
                 expected: Some("2".into()),
@@ -517,7 +519,7 @@ mod tests {
                 ),
             ],
             code: "def m(self, a: int = 1, b: str = 'x'):\n    return a\n".into(),
-            is_method: true,
+            receiver: Some("None".into()),
             examples: vec![],
         };
         let calls = generate_calls(&s, 30, 1);
@@ -532,7 +534,7 @@ mod tests {
             name: name.into(),
             params,
             code: code.into(),
-            is_method,
+            receiver: is_method.then(|| "None".to_string()),
             examples: vec![],
         };
         let p = |n: &str, ann: Option<&str>, default: Option<&str>| {
@@ -591,7 +593,7 @@ mod tests {
             name: "g".into(),
             params: vec![param("s", ParamKind::PositionalOrKeyword, None, None)],
             code: "def g(s):\n    return s.upper()\n".into(),
-            is_method: false,
+            receiver: None,
             examples: vec![],
         };
         let calls = generate_calls(&s, 10, 9);
