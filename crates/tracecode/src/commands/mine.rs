@@ -3,7 +3,7 @@
 //! see `tracecode trace`) have the same outcomes are grouped, whoever wrote
 //! them and whatever they are called.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -104,7 +104,8 @@ pub fn run(args: &MineArgs) -> Result<MineSummary> {
     // Only functions that ran a common input can agree: candidates come from
     // an index of input → functions, each pair taken at the first input its
     // two functions share (so once, without a set of all pairs).
-    let mut by_input: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Ordered, so near misses come out in the same order on every run.
+    let mut by_input: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, f) in functions.iter().enumerate() {
         for input in f.outcomes.keys() {
             by_input.entry(input.as_str()).or_default().push(i);

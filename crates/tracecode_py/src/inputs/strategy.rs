@@ -75,6 +75,8 @@ impl InputSource for InputStrategy {
             InputStrategy::Mutation => mutations(spec, rng, n),
             // Adaptation answers failures (`adapt_calls`); from a spec alone it has nothing.
             InputStrategy::Adapted => Vec::new(),
+            // Canonical draws never come from the caller's stream: they are
+            // seeded by the signature (and a base seed, here 0) alone.
             InputStrategy::Canonical => canonical_calls(spec, n, 0)
                 .into_iter()
                 .map(|c| c.call)
