@@ -236,12 +236,11 @@ pub struct NearMiss {
 /// outside one function's domain (code written against a problem's input
 /// constraints behaves arbitrarily beyond them), not that they differ.
 fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
-    let kind = |o: &str| o.split(' ').next().unwrap_or("").to_string();
     let mut compared = 0;
     let mut agreed = Vec::new();
     for (input, outcome) in &a.outcomes {
         if let Some(other) = b.outcomes.get(input) {
-            if kind(other) != kind(outcome) {
+            if ending(other) != ending(outcome) {
                 continue;
             }
             compared += 1;
@@ -251,6 +250,11 @@ fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
         }
     }
     (compared, agreed)
+}
+
+/// How an outcome ended: `return`, `raise` or a status name.
+fn ending(outcome: &str) -> &str {
+    outcome.split(' ').next().unwrap_or("")
 }
 
 fn find(parent: &mut [usize], i: usize) -> usize {

@@ -546,3 +546,14 @@ fn print_summary(s: &TraceSummary, output: &std::path::Path) {
     ));
     eprint!("{out}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_canonical_strategy_is_the_enum_s_name() {
+        assert_eq!(serde_name(&InputStrategy::Canonical), CANONICAL);
+        assert_eq!(strategy_from(CANONICAL), InputStrategy::Canonical);
+    }
+}

@@ -69,17 +69,10 @@ fn receiver_of(r: &FunctionRecord) -> String {
                     .and_then(|rest| rest.strip_prefix(class))
                     .is_some_and(|rest| rest.starts_with(['(', ':']))
             });
-            let reads_first = r
-                .code
-                .match_indices(first)
-                .filter(|(i, _)| {
-                    let before = r.code[..*i].chars().next_back();
-                    let after = r.code[i + first.len()..].chars().next();
-                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                })
-                .count()
-                > 1;
+            // Once in the signature, again wherever the body reads it.
+            let word = regex::Regex::new(&format!(r"\b{}\b", regex::escape(first)))
+                .expect("an escaped name is a valid regex");
+            let reads_first = word.find_iter(&r.code).count() > 1;
             if defines && reads_first {
                 format!("{class}()")
             } else {
