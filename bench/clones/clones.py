@@ -7,24 +7,14 @@ score canonical tracing and behavioural mining against its problem ids.
 """
 import itertools
 import json
+import os
 import sys
 from collections import defaultdict
 
-# The names LeetCode's judge puts in scope for Python 3 solutions, spelled
-# out (the corpus resolves explicit imports, not star imports); `xrange` for
-# solutions written for both Python 2 and 3.
-PRELUDE = """\
-import collections, heapq, bisect, math, itertools, functools, string
-from typing import List, Optional, Dict, Tuple, Set, Deque
-from collections import Counter, defaultdict, deque, OrderedDict
-from heapq import heappush, heappop, heapify, heapreplace, heappushpop, nlargest, nsmallest
-from bisect import bisect, bisect_left, bisect_right, insort, insort_left, insort_right
-from math import inf, gcd, sqrt, isqrt, ceil, floor, comb, factorial, log2, log
-from itertools import pairwise, accumulate, product, permutations, combinations, chain, groupby, zip_longest, count
-from functools import cache, lru_cache, reduce, cmp_to_key
-xrange = range
-
-"""
+# The names LeetCode's judge puts in scope (spelled out: the corpus resolves
+# explicit imports, not star imports), shared with `tracecode eval clone-groups`.
+PRELUDE = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates",
+                            "tracecode", "src", "commands", "eval", "judge_prelude.py")).read()
 
 
 def rows(path):

@@ -65,7 +65,7 @@ pub struct MineArgs {
 }
 
 /// One function as mining sees it: its outcome per canonical input.
-struct Behaviour {
+pub(crate) struct Behaviour {
     id: String,
     qualname: String,
     code: String,
@@ -235,7 +235,7 @@ pub struct NearMiss {
 /// both raised): one raising where the other returns says the input is
 /// outside one function's domain (code written against a problem's input
 /// constraints behaves arbitrarily beyond them), not that they differ.
-fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
+pub(crate) fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
     let mut compared = 0;
     let mut agreed = Vec::new();
     for (input, outcome) in &a.outcomes {
@@ -250,6 +250,21 @@ fn agreement<'a>(a: &'a Behaviour, b: &Behaviour) -> (usize, Vec<&'a str>) {
         }
     }
     (compared, agreed)
+}
+
+/// How alike two functions behave, in [0, 1], by the mining rule made
+/// graded: the share of compared canonical inputs they agree on, counted
+/// over at least `min_agree` inputs (fewer is weaker evidence), halved when
+/// the agreed outcomes hold fewer than two returned values (a constant
+/// answer says little). 0 when they share no compared input.
+pub(crate) fn similarity(a: &Behaviour, b: &Behaviour, min_agree: usize) -> f64 {
+    let (shared, agreed) = agreement(a, b);
+    if shared == 0 {
+        return 0.0;
+    }
+    let returned: HashSet<&&str> = agreed.iter().filter(|o| o.starts_with("return ")).collect();
+    let evidence = if returned.len() >= 2 { 1.0 } else { 0.5 };
+    evidence * agreed.len() as f64 / shared.max(min_agree) as f64
 }
 
 /// How an outcome ended: `return`, `raise` or a status name.
@@ -280,7 +295,7 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 
 /// A traced function's canonical outcomes; `None` without canonical runs or
 /// when its code does not parse.
-fn behaviour(r: &TraceRecord) -> Option<Behaviour> {
+pub(crate) fn behaviour(r: &TraceRecord) -> Option<Behaviour> {
     let method = is_method_def(&r.code);
     let outcomes: BTreeMap<String, String> = r
         .runs

@@ -34,7 +34,9 @@ use tracecode_data::{serde_name, ClonePair};
 ///   train       fused model and static-only   train-fused/, train-static/
 ///               baseline (--config)
 ///   eval        every task, every encoder     eval/
-///               (lexical, MiniLM when installed, static, code-only, fused)
+///               (lexical, MiniLM when installed, static, code-only, fused);
+///               clone-groups when --clone-groups is given (its solutions
+///               are traced into eval/clone-groups-programs/)
 ///   ablation    trace runs per function at    ablation-runs/
 ///               inference (1, 2, 4); trace     ablate/
 ///               encoding CFG vs raw (one more
@@ -97,6 +99,13 @@ pub struct PipelineArgs {
     #[arg(long, default_value_t = 300)]
     pub search_groups: usize,
 
+    /// Clone groups for the clone-groups task (independently written
+    /// solutions of the same problems; default DATA/clones/clone-groups.jsonl
+    /// when present, else the task is skipped). Evaluation only: the corpus
+    /// never reads it.
+    #[arg(long, value_name = "FILE")]
+    pub clone_groups: Option<PathBuf>,
+
     /// Seeds of the evaluation tasks that train something on top of an
     /// encoder (vulnerability probe, summarizer).
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
@@ -111,6 +120,14 @@ fn preflight(args: &PipelineArgs) -> Result<()> {
             bail!(
                 "the data directory {} (--data or TRACECODE_DATA) does not exist",
                 dir.display()
+            );
+        }
+    }
+    if let Some(file) = &args.clone_groups {
+        if !file.is_file() {
+            bail!(
+                "the clone-groups file {} (--clone-groups) does not exist",
+                file.display()
             );
         }
     }
@@ -386,6 +403,7 @@ fn eval_args(
         output: output.to_path_buf(),
         run: args.out.clone(),
         data: args.data.clone(),
+        clone_groups: args.clone_groups.clone(),
         summarize_steps: args.summarize_steps,
         summarize_train: args.summarize_train,
         summarize_test: args.summarize_test,

@@ -56,6 +56,8 @@ fn metric_label(metric: &str) -> &str {
         "cosine_other_function" => "cos(other function)",
         "map_at_r" => "MAP@R",
         "map_at_r_with_mutants" => "MAP@R with mutants",
+        "auroc_random" => "AUROC (random negatives)",
+        "auroc_same_tag" => "AUROC (same-tag negatives)",
         "mrr" => "MRR",
         "recall_at_1" => "R@1",
         "recall_at_10" => "R@10",
@@ -107,6 +109,7 @@ fn encoders_in_order(results: &[TaskResult]) -> Vec<String> {
 fn task_description(task: Task) -> &'static str {
     match task {
         Task::Clone => "Adversarial clone detection on held-out functions: is B a trace-equivalent rewrite of A with every identifier obfuscated (label 1), or a one-token mutant of A or another function (label 0)? AUROC of the cosine similarity, ± DeLong standard error.",
+        Task::CloneGroups => "Clones written independently (type-4): solutions of the same problem by different authors, identifiers anonymised (functions f0.., parameters and assigned names v0.., comments and docstrings dropped). MAP@R over all solutions (R = the other solutions of its problem), ± standard error clustered by problem; AUROC of the cosine similarity of every same-problem pair against as many random pairs of different problems, and against as many pairs of different problems that share a tag, ± DeLong standard error. The fused encoder reads each solution's trace (its entry method run on its own and on canonical inputs, with LeetCode's judge imports); the behaviour row scores pairs by agreement of canonical outcomes alone.",
         Task::CodeSearch => "Code-to-code search: each held-out function and its trace-equivalent rewrites form a group; every program queries all others. MAP@R (R = the other members of its group), ± standard error clustered by group. MAP@R with mutants puts up to three trace-different one-token mutants of each function into the pool as distractors: they read like the query but behave differently.",
         Task::NlSearch => "Natural language to code: the English task text of each held-out MBPP problem queries all MBPP solutions. MRR and recall at 1 / 10.",
         Task::Vuln => "Vulnerability detection (SVEN, vulnerable vs fixed version of a function): logistic-regression probe on frozen embeddings, L2 chosen by 3-fold cross-validation on the training split, scored on SVEN's validation split; mean ± std over probe seeds. Pair accuracy: the vulnerable version scores higher than its fix.",

@@ -12,6 +12,7 @@
 //! All randomness comes from the `rng` handed in (a seeded ChaCha8), so a
 //! seed always gives the same variant.
 
+pub mod anonymize;
 mod augmented_assignment;
 mod comprehension_to_loop;
 mod de_morgan;

@@ -2,6 +2,7 @@
 //! command line, with one resumable result file per (encoder, task).
 
 mod clone;
+pub mod clone_groups;
 mod code_search;
 pub mod encoder;
 mod nl_search;
@@ -36,6 +37,13 @@ use encoder::{Encoder, EncoderSpec, TraceStore};
 ///   vuln         vulnerability detection: logistic-regression probe on frozen
 ///                embeddings of SVEN functions (vulnerable vs fixed), macro-F1
 ///                on SVEN's validation split, mean ± std over seeds
+///   clone-groups clones written independently (`--clone-groups FILE`: problems,
+///                each with solutions by different authors; e.g. `tracecode
+///                mine` output), identifiers anonymised: MAP@R over all
+///                solutions, AUROC of same-problem pairs against random and
+///                against same-tag other-problem pairs (± SE); encoders with
+///                traces trace every solution first (with LeetCode's judge
+///                imports); adds the row `behaviour` (canonical outcomes alone)
 ///   summarize    a small transformer decoder trained on each frozen encoder to
 ///                write docstring summaries; smoothed BLEU-4 and ROUGE-L on
 ///                held-out functions
@@ -100,6 +108,16 @@ pub struct EvalArgs {
     #[arg(long)]
     pub clone_pairs: Option<PathBuf>,
 
+    /// Clone groups for clone-groups (default DATA/clones/clone-groups.jsonl
+    /// when present): JSONL rows of `problem_id`, `tags`, `solutions` [{`code`}].
+    #[arg(long, value_name = "FILE")]
+    pub clone_groups: Option<PathBuf>,
+
+    /// clone-groups: keep identifiers, comments and docstrings as written
+    /// (default: anonymised, AdvTest style).
+    #[arg(long)]
+    pub keep_identifiers: bool,
+
     /// Train and validation fractions of the function split, as given to `tracecode pairs`.
     #[arg(long, default_value = "0.8,0.1")]
     pub split: String,
@@ -148,6 +166,8 @@ impl EvalArgs {
             mbpp: None,
             vuln: None,
             clone_pairs: None,
+            clone_groups: None,
+            keep_identifiers: false,
             split: "0.8,0.1".into(),
             split_seed: 0,
             seeds: vec![0, 1, 2],
@@ -165,6 +185,7 @@ impl EvalArgs {
 #[serde(rename_all = "kebab-case")]
 pub enum Task {
     Clone,
+    CloneGroups,
     CodeSearch,
     NlSearch,
     Vuln,
@@ -172,8 +193,9 @@ pub enum Task {
 }
 
 impl Task {
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 6] = [
         Task::Clone,
+        Task::CloneGroups,
         Task::CodeSearch,
         Task::NlSearch,
         Task::Vuln,
@@ -183,6 +205,7 @@ impl Task {
     pub fn name(self) -> &'static str {
         match self {
             Task::Clone => "clone",
+            Task::CloneGroups => "clone-groups",
             Task::CodeSearch => "code-search",
             Task::NlSearch => "nl-search",
             Task::Vuln => "vuln",
@@ -243,6 +266,7 @@ pub struct TaskContext<'a> {
     pub fractions: (f64, f64),
     held_out_variants: OnceCell<Vec<VariantRecord>>,
     clone_traces: OnceCell<TraceStore>,
+    clone_set: OnceCell<clone_groups::CloneSet>,
 }
 
 impl<'a> TaskContext<'a> {
@@ -252,6 +276,7 @@ impl<'a> TaskContext<'a> {
             fractions: parse_split(&args.split)?,
             held_out_variants: OnceCell::new(),
             clone_traces: OnceCell::new(),
+            clone_set: OnceCell::new(),
         })
     }
 
@@ -299,6 +324,18 @@ impl<'a> TaskContext<'a> {
         Ok(self.clone_traces.get_or_init(|| store))
     }
 
+    /// The clone-groups set, read (and anonymised) once for every encoder.
+    pub fn clone_set(&self) -> Result<&clone_groups::CloneSet> {
+        if let Some(set) = self.clone_set.get() {
+            return Ok(set);
+        }
+        let path = self
+            .clone_groups()
+            .context("clone-groups needs --clone-groups FILE")?;
+        let set = clone_groups::CloneSet::read(&path, self.args.keep_identifiers)?;
+        Ok(self.clone_set.get_or_init(|| set))
+    }
+
     pub fn split_of(&self, function_id: &str) -> Split {
         split_of(
             function_id,
@@ -330,6 +367,13 @@ impl<'a> TaskContext<'a> {
                 .map(|d| d.join("search").join("mbpp.jsonl"))
         })
     }
+    /// `--clone-groups`, else DATA/clones/clone-groups.jsonl.
+    pub fn clone_groups(&self) -> Option<PathBuf> {
+        self.args.clone_groups.clone().or_else(|| {
+            crate::env::data_dir(self.args.data.as_deref())
+                .map(|d| d.join("clones").join("clone-groups.jsonl"))
+        })
+    }
     /// `--vuln`, else DATA/vuln/sven_python_vuln_fix_pairs.jsonl.
     pub fn sven(&self) -> Option<PathBuf> {
         self.args.vuln.clone().or_else(|| {
@@ -359,6 +403,11 @@ impl<'a> TaskContext<'a> {
                 Some(self.clone_pairs()),
                 "clone pairs",
                 "run `tracecode bench-set clone`, or pass --clone-pairs FILE",
+            ),
+            Task::CloneGroups => missing(
+                self.clone_groups(),
+                "clone groups",
+                "pass --clone-groups FILE",
             ),
             Task::CodeSearch => run_file(self.variants(), "variants"),
             Task::NlSearch => missing(
@@ -401,6 +450,7 @@ pub struct Outcome {
 fn run_task(task: Task, ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     match task {
         Task::Clone => clone::run(ctx, encoder),
+        Task::CloneGroups => clone_groups::run(ctx, encoder),
         Task::CodeSearch => code_search::run(ctx, encoder),
         Task::NlSearch => nl_search::run(ctx, encoder),
         Task::Vuln => vuln::run(ctx, encoder),
@@ -429,6 +479,9 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
     for e in &args.encoders {
         if !names.insert(&e.name) {
             bail!("encoder name {} is given twice", e.name);
+        }
+        if e.name == BEHAVIOUR {
+            bail!("encoder name {BEHAVIOUR} is taken by clone-groups' behaviour-only row");
         }
     }
     let ctx = TaskContext::new(args)?;
@@ -467,11 +520,7 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
             }
             let path = result_path(&dir, task);
             if !pending.contains(&task) {
-                let r: TaskResult = serde_json::from_str(&std::fs::read_to_string(&path)?)
-                    .with_context(|| {
-                        format!("reading {} (delete it to recompute)", path.display())
-                    })?;
-                results.push(r);
+                results.push(read_result(&path)?);
                 continue;
             }
             let encoder = encoder.as_ref().expect("loaded when a task is pending");
@@ -493,45 +542,94 @@ pub fn run(args: &EvalArgs) -> Result<Vec<TaskResult>> {
                     }
                 },
             };
-            let headline = outcome
-                .scores
-                .first()
-                .map(|(k, _)| k.to_string())
-                .context("a task reports at least one score")?;
-            let result = TaskResult {
-                task,
-                encoder: spec.name.clone(),
-                spec: spec_text(spec),
-                headline,
-                scores: outcome
-                    .scores
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-                n: outcome.n,
-                notes: outcome.notes,
-                extra: outcome.extra,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            let s = &result.scores[&result.headline];
-            eprintln!(
-                "[eval] {} / {}: {} {:.4}{} (n = {}, {:.0} s)",
-                spec.name,
-                task.name(),
-                result.headline,
-                s.value,
-                s.spread().map_or(String::new(), |d| format!(" ± {d:.4}")),
-                result.n,
-                result.seconds
-            );
+            let result = task_result(task, &spec.name, spec_text(spec), outcome, start)?;
             write_json(&path, &result)?;
             results.push(result);
+        }
+    }
+    if tasks.contains(&Task::CloneGroups) && !is_skipped(&skipped, Task::CloneGroups) {
+        // Behaviour alone, no encoder: canonical outcomes of the traced programs.
+        let dir = args.output.join(BEHAVIOUR);
+        let path = result_path(&dir, Task::CloneGroups);
+        if !args.force && path.exists() {
+            results.push(read_result(&path)?);
+        } else {
+            eprintln!("[eval] {BEHAVIOUR} / clone-groups");
+            let start = Instant::now();
+            match clone_groups::run_behaviour(&ctx) {
+                Ok(outcome) => {
+                    let result = task_result(
+                        Task::CloneGroups,
+                        BEHAVIOUR,
+                        "canonical outcomes".into(),
+                        outcome,
+                        start,
+                    )?;
+                    std::fs::create_dir_all(&dir)?;
+                    write_json(&path, &result)?;
+                    results.push(result);
+                }
+                Err(e) => match e.downcast::<Skip>() {
+                    Ok(Skip(reason)) => skip(&mut skipped, Task::CloneGroups, reason),
+                    Err(e) => return Err(e.context("clone-groups, behaviour-only row")),
+                },
+            }
         }
     }
     write_json(&args.output.join("results.json"), &results)?;
     write_json(&args.output.join(SKIPPED), &skipped)?;
     print_table(&tasks, &results, &skipped);
     Ok(results)
+}
+
+/// The encoder name of clone-groups' behaviour-only row.
+pub const BEHAVIOUR: &str = "behaviour";
+
+/// Names and times a task's outcome, and says it on stderr.
+fn task_result(
+    task: Task,
+    encoder: &str,
+    spec: String,
+    outcome: Outcome,
+    start: Instant,
+) -> Result<TaskResult> {
+    let headline = outcome
+        .scores
+        .first()
+        .map(|(k, _)| k.to_string())
+        .context("a task reports at least one score")?;
+    let result = TaskResult {
+        task,
+        encoder: encoder.to_string(),
+        spec,
+        headline,
+        scores: outcome
+            .scores
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        n: outcome.n,
+        notes: outcome.notes,
+        extra: outcome.extra,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let s = &result.scores[&result.headline];
+    eprintln!(
+        "[eval] {} / {}: {} {:.4}{} (n = {}, {:.0} s)",
+        encoder,
+        task.name(),
+        result.headline,
+        s.value,
+        s.spread().map_or(String::new(), |d| format!(" ± {d:.4}")),
+        result.n,
+        result.seconds
+    );
+    Ok(result)
+}
+
+fn read_result(path: &Path) -> Result<TaskResult> {
+    serde_json::from_str(&std::fs::read_to_string(path)?)
+        .with_context(|| format!("reading {} (delete it to recompute)", path.display()))
 }
 
 /// Where `tracecode eval` lists the tasks it skipped, with their reasons.
