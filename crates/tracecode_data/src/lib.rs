@@ -5,6 +5,7 @@
 //! temporary file in the destination directory and renames it into place, so
 //! an interrupted run never leaves a truncated dataset behind.
 
+pub mod behaviour;
 pub mod equivalence;
 pub mod io;
 pub mod schema;

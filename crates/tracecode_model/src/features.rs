@@ -4,9 +4,17 @@
 //! encoding) and a *value* token (a hashed summary of what the line wrote).
 //! Variable names are left out on purpose: renaming rewrites must not change
 //! the trace view.
+//!
+//! Beside the runs, *behaviour tokens*: one hashed (input, outcome) token per
+//! canonical run (inputs drawn from the type signature alone, so every
+//! function with that signature ran the same ones; see `tracecode trace`).
+//! Steps and positions differ between two programs written independently;
+//! these tokens are equal exactly where the two did the same thing on the
+//! same input, which is what lets traces compare across programs.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tracecode_data::behaviour::canonical_outcomes;
 use tracecode_data::trace::{RunStatus, TraceRecord};
 
 /// How steps are positioned.
@@ -26,6 +34,8 @@ pub const POSITION_VOCAB: i64 = 256;
 pub const VALUE_VOCAB: i64 = 4096;
 /// Block-structure vocabulary: kind × out-degree buckets (CFG encoding only).
 pub const STRUCTURE_VOCAB: i64 = 64;
+/// Size of the hashed behaviour vocabulary; 0 is padding.
+pub const BEHAVIOUR_VOCAB: i64 = 8192;
 /// Position token of the final step that carries the outcome.
 const OUTCOME_POSITION: i64 = POSITION_VOCAB - 1;
 
@@ -37,15 +47,22 @@ pub type Step = [i64; 3];
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceFeatures {
     pub runs: Vec<Vec<Step>>,
+    /// One token per canonical run: its input and outcome, hashed.
+    pub behaviour: Vec<i64>,
 }
 
 fn hashed(kind: &str, text: &str) -> i64 {
+    hashed_into(VALUE_VOCAB, kind, text)
+}
+
+/// A token in 1..vocab for `text` of `kind` (0 stays free for padding).
+fn hashed_into(vocab: i64, kind: &str, text: &str) -> i64 {
     let mut h = Sha256::new();
     h.update(kind.as_bytes());
     h.update([0]);
     h.update(text.as_bytes());
     let d = h.finalize();
-    1 + (u64::from_le_bytes(d[..8].try_into().unwrap()) % (VALUE_VOCAB as u64 - 1)) as i64
+    1 + (u64::from_le_bytes(d[..8].try_into().unwrap()) % (vocab as u64 - 1)) as i64
 }
 
 /// A value summary: the type and a short prefix of the repr, so equal values
@@ -126,7 +143,11 @@ impl TraceFeatures {
             steps.push([OUTCOME_POSITION, outcome, 0]);
             runs.push(steps);
         }
-        TraceFeatures { runs }
+        let behaviour = canonical_outcomes(record)
+            .iter()
+            .map(|(input, outcome)| hashed_into(BEHAVIOUR_VOCAB, input, outcome))
+            .collect();
+        TraceFeatures { runs, behaviour }
     }
 }
 
@@ -200,5 +221,34 @@ mod tests {
         let r = record((0..100).map(|i| 3 + i % 3).collect(), vec![], "0");
         let f = TraceFeatures::from_record(&r, TraceEncoding::Raw, 8, 10);
         assert_eq!(f.runs[0].len(), 10);
+    }
+
+    #[test]
+    fn behaviour_tokens_match_across_programs_on_the_same_canonical_inputs() {
+        let canonical = |code: &str, call: &str, ret: &str| {
+            let mut r = record(vec![3, 4], vec![], ret);
+            r.code = code.into();
+            r.runs[0].strategy = "canonical".into();
+            r.runs[0].call = call.into();
+            r
+        };
+        let a = canonical("def total(xs):\n    return sum(xs)\n", "total([1, 2])", "3");
+        let b = canonical(
+            "def add(v):\n    s = 0\n    for x in v: s += x\n    return s\n",
+            "add([1, 2])",
+            "3",
+        );
+        let features = |r: &TraceRecord| TraceFeatures::from_record(r, TraceEncoding::Cfg, 8, 16);
+        let (fa, fb) = (features(&a), features(&b));
+        assert_eq!(fa.behaviour.len(), 1);
+        assert_eq!(
+            fa.behaviour, fb.behaviour,
+            "same input, same outcome, same token"
+        );
+        let c = canonical("def first(xs):\n    return xs[0]\n", "first([1, 2])", "1");
+        assert_ne!(features(&c).behaviour, fa.behaviour);
+        // Runs on a function's own inputs carry no behaviour token.
+        let own = record(vec![3, 4], vec![], "3");
+        assert!(features(&own).behaviour.is_empty());
     }
 }

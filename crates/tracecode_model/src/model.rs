@@ -52,6 +52,11 @@ pub struct HeadsConfig {
     pub max_runs: usize,
     /// Steps per run (the outcome step included).
     pub max_steps: usize,
+    /// The trace encoder also reads behaviour tokens (hashed input and
+    /// outcome of each canonical run), which compare across programs.
+    /// Absent from a saved configuration: false (a model from before them).
+    #[serde(default)]
+    pub behaviour_tokens: bool,
     /// Heads that start as the identity on the pooled encoder state:
     /// code-only = pooled + MLP(pooled) and fused = pooled + fusion(pooled,
     /// trace), with the last layers zero-initialised, so a pretrained
@@ -79,6 +84,7 @@ impl Default for HeadsConfig {
             max_code_tokens: 256,
             max_runs: 8,
             max_steps: 128,
+            behaviour_tokens: true,
             residual: false,
             pooling: None,
         }
@@ -197,6 +203,7 @@ impl TraceCodeModel {
                 c.trace_dim,
                 c.trace_layers,
                 0.1,
+                c.behaviour_tokens,
             );
             let both = hidden + enc.out_dim;
             let fusion = match c.fusion {
@@ -367,6 +374,7 @@ mod tests {
         let config = EncoderConfig::preset("tiny", 300).unwrap();
         let feats = TraceFeatures {
             runs: vec![vec![[1, 5, 2], [2, 0, 1], [255, 9, 0]]],
+            behaviour: vec![7, 11],
         };
         for (fusion, kind, use_traces) in [
             (Fusion::Concat, TraceEncoderKind::Lstm, true),
@@ -407,6 +415,7 @@ mod tests {
         let config = EncoderConfig::preset("tiny", 300).unwrap();
         let feats = TraceFeatures {
             runs: vec![vec![[1, 5, 2], [255, 9, 0]]],
+            behaviour: vec![7],
         };
         for fusion in [Fusion::Concat, Fusion::Gated] {
             let heads = HeadsConfig {

@@ -1207,6 +1207,7 @@ mod tests {
         let model = TraceCodeModel::new(&config, heads, tokenizer, Device::Cpu);
         let feats = TraceFeatures {
             runs: vec![vec![[1, 5, 2], [2, 0, 1], [255, 9, 0]]],
+            behaviour: vec![7, 11],
         };
         let code = "def f3(x):\n    y = x * 2\n    return y + 3\n".to_string();
         let codes = vec![code.clone(), code.clone()];

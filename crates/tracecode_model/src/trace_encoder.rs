@@ -1,6 +1,7 @@
 //! The trace encoder: step embeddings (position + value + structure) → a
 //! BiLSTM (the default) or a small transformer → mean over steps → mean over
-//! the function's runs.
+//! the function's runs; plus, when enabled, the mean embedding of the
+//! function's behaviour tokens (see [`crate::features`]).
 
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, RNN};
@@ -8,7 +9,9 @@ use tch::{Device, Kind, Tensor};
 
 use crate::config::EncoderConfig;
 use crate::encoder::{Layer, Packing};
-use crate::features::{TraceFeatures, POSITION_VOCAB, STRUCTURE_VOCAB, VALUE_VOCAB};
+use crate::features::{
+    TraceFeatures, BEHAVIOUR_VOCAB, POSITION_VOCAB, STRUCTURE_VOCAB, VALUE_VOCAB,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -31,16 +34,19 @@ pub struct TraceEncoder {
     position: nn::Embedding,
     value: nn::Embedding,
     structure: nn::Embedding,
+    /// Behaviour-token embeddings, straight into the output space.
+    behaviour: Option<nn::Embedding>,
     body: Body,
     pub out_dim: i64,
 }
 
 /// A batch of functions' traces as tensors: steps [N, L, 3] for N = B × R run
-/// slots, `step_mask` [N, L], `run_mask` [B, R].
+/// slots, `step_mask` [N, L], `run_mask` [B, R], `behaviour` [B, K] (0-padded).
 pub struct TraceBatch {
     pub steps: Tensor,
     pub step_mask: Tensor,
     pub run_mask: Tensor,
+    pub behaviour: Tensor,
     pub functions: i64,
     pub runs: i64,
 }
@@ -73,8 +79,21 @@ impl TraceBatch {
                 }
             }
         }
+        let k = features
+            .iter()
+            .map(|f| f.behaviour.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut behaviour = vec![0i64; b * k];
+        for (fi, f) in features.iter().enumerate() {
+            behaviour[fi * k..fi * k + f.behaviour.len()].copy_from_slice(&f.behaviour);
+        }
         let (b, r, l) = (b as i64, r as i64, l as i64);
         TraceBatch {
+            behaviour: Tensor::from_slice(&behaviour)
+                .view([b, k as i64])
+                .to_device(device),
             steps: Tensor::from_slice(&steps)
                 .view([b * r, l, 3])
                 .to_device(device),
@@ -95,7 +114,16 @@ fn masked_mean(x: &Tensor, mask: &Tensor, dim: i64) -> Tensor {
 }
 
 impl TraceEncoder {
-    pub fn new(vs: &nn::Path, kind: TraceEncoderKind, dim: i64, layers: i64, dropout: f64) -> Self {
+    /// `behaviour`: read behaviour tokens too (models saved before they
+    /// existed have no such weights).
+    pub fn new(
+        vs: &nn::Path,
+        kind: TraceEncoderKind,
+        dim: i64,
+        layers: i64,
+        dropout: f64,
+        behaviour: bool,
+    ) -> Self {
         let emb = |p: nn::Path, n| {
             nn::embedding(
                 p,
@@ -143,6 +171,24 @@ impl TraceEncoder {
             position: emb(vs / "position", POSITION_VOCAB),
             value: emb(vs / "value", VALUE_VOCAB),
             structure: emb(vs / "structure", STRUCTURE_VOCAB),
+            // Small random vectors: the mean of two functions' token vectors
+            // starts out as similar as their token sets overlap, at a scale
+            // near the run summary's.
+            behaviour: behaviour.then(|| {
+                nn::embedding(
+                    vs / "behaviour",
+                    BEHAVIOUR_VOCAB,
+                    out_dim,
+                    nn::EmbeddingConfig {
+                        padding_idx: 0,
+                        ws_init: nn::Init::Randn {
+                            mean: 0.0,
+                            stdev: 0.1,
+                        },
+                        ..Default::default()
+                    },
+                )
+            }),
             body,
             out_dim,
         }
@@ -179,7 +225,14 @@ impl TraceEncoder {
         let l = h.size()[1];
         let per_run = masked_mean(&h, &batch.step_mask.narrow(1, 0, l), 1);
         let per_run = per_run.view([batch.functions, batch.runs, self.out_dim]);
-        masked_mean(&per_run, &batch.run_mask, 1)
+        let runs = masked_mean(&per_run, &batch.run_mask, 1);
+        match &self.behaviour {
+            Some(emb) => {
+                let tokens = &batch.behaviour;
+                runs + masked_mean(&emb.forward(tokens), &tokens.ne(0), 1)
+            }
+            None => runs,
+        }
     }
 }
 
@@ -196,6 +249,7 @@ mod tests {
                         .collect()
                 })
                 .collect(),
+            behaviour: (0..n_runs as i64).map(|r| 1 + r + seed).collect(),
         }
     }
 
@@ -203,7 +257,7 @@ mod tests {
     fn both_bodies_pool_to_one_vector_per_function_and_ignore_padding() {
         for kind in [TraceEncoderKind::Lstm, TraceEncoderKind::Transformer] {
             let vs = nn::VarStore::new(Device::Cpu);
-            let enc = TraceEncoder::new(&vs.root(), kind, 16, 1, 0.0);
+            let enc = TraceEncoder::new(&vs.root(), kind, 16, 1, 0.0, true);
             let a = features(2, 5, 0);
             let b = features(3, 9, 1);
             let out = enc.forward(&TraceBatch::new(&[&a, &b], Device::Cpu), false);

@@ -4,7 +4,7 @@
 //! order, and reproduce itself exactly from the same seed.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use tch::Device;

@@ -9,7 +9,7 @@ use tracecode_model::features::TraceEncoding;
 use tracecode_model::train::{train, TrainConfig, TrainOptions};
 
 use super::eval::{EvalArgs, Task};
-use super::pairs::Positives;
+use super::pairs::{PositiveSource, Positives};
 
 /// Run the ablation grid: each setting changes one factor of the base
 /// configuration, is trained from scratch with the same steps and seed, and
@@ -75,6 +75,7 @@ pub struct AblateArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Axis {
     Positives,
+    Sources,
     Inputs,
     Encoding,
 }
@@ -83,6 +84,8 @@ pub enum Axis {
 struct Setting {
     name: String,
     positives: Positives,
+    /// `None`: the run's default (see [`super::pairs::default_source`]).
+    source: Option<PositiveSource>,
     max_runs: Option<usize>,
     encoding: Option<TraceEncoding>,
 }
@@ -91,6 +94,7 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
     let base = |name: &str| Setting {
         name: name.into(),
         positives: Positives::Trace,
+        source: None,
         max_runs: None,
         encoding: None,
     };
@@ -104,6 +108,17 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
                 ] {
                     out.push(Setting {
                         positives: p,
+                        ..base(name)
+                    });
+                }
+            }
+            Axis::Sources => {
+                for (name, source) in [
+                    ("positives-rewrites", PositiveSource::Rewrites),
+                    ("positives-behaviour", PositiveSource::Behaviour),
+                ] {
+                    out.push(Setting {
+                        source: Some(source),
                         ..base(name)
                     });
                 }
@@ -126,16 +141,21 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
 }
 
 /// The pairs file for `positives`, made from the run's variants when missing.
-fn pairs_file(run: &Path, positives: Positives) -> Result<PathBuf> {
-    let path = run.join(format!(
-        "pairs-{}.parquet",
-        tracecode_data::serde_name(&positives)
-    ));
+fn pairs_file(run: &Path, positives: Positives, source: Option<PositiveSource>) -> Result<PathBuf> {
+    let name = tracecode_data::serde_name(&positives);
+    let path = run.join(match source {
+        None => format!("pairs-{name}.parquet"),
+        Some(s) => format!("pairs-{name}-{}.parquet", tracecode_data::serde_name(&s)),
+    });
     if !path.exists() {
+        let mined = run.join(super::pipeline::MINED);
         super::pairs::run(&super::pairs::PairsArgs {
             variants: run.join("variants.parquet"),
             output: path.clone(),
             positives,
+            positive_source: source
+                .unwrap_or_else(|| super::pairs::default_source(positives, &mined)),
+            mined: mined.exists().then_some(mined),
             corpus: Some(run.join("corpus.parquet")),
             split: "0.8,0.1".into(),
             seed: 0,
@@ -164,7 +184,7 @@ pub fn run(args: &AblateArgs) -> Result<()> {
     let mut encoders = Vec::new();
     for (i, s) in settings.iter().enumerate() {
         let mut config = base.clone();
-        config.data.pairs = pairs_file(&args.run, s.positives)?;
+        config.data.pairs = pairs_file(&args.run, s.positives, s.source)?;
         config.data.variants = args.run.join("variants.parquet");
         config.data.tokenizer = Some(tokenizer.clone());
         config.data.init = None;

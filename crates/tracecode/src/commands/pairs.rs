@@ -26,6 +26,76 @@ pub enum Positives {
     Both,
 }
 
+/// Where positives come from: a function's own variants, other functions
+/// that behave the same (mined by `tracecode mine`), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PositiveSource {
+    /// The function's rewrites (and equivalent mutants), as `--positives` says.
+    #[default]
+    Rewrites,
+    /// Only other functions of its mined group; near misses join the negatives.
+    Behaviour,
+    /// Both: mined group members first, then rewrites.
+    Both,
+}
+
+/// The positive source a run uses unless told otherwise: mined clones beside
+/// rewrites when `mined` exists, except for the static baseline (rewrites
+/// only, unchecked: it never sees execution).
+pub fn default_source(positives: Positives, mined: &Path) -> PositiveSource {
+    if positives != Positives::Static && mined.exists() {
+        PositiveSource::Both
+    } else {
+        PositiveSource::Rewrites
+    }
+}
+
+/// Behavioural clones mined from the same run's traces: each function's
+/// group mates and near misses.
+#[derive(Debug, Default)]
+pub struct Mined {
+    partners: HashMap<String, Vec<String>>,
+    near_misses: HashMap<String, Vec<String>>,
+}
+
+impl Mined {
+    /// Reads GROUPS.jsonl of `tracecode mine` and GROUPS.near-misses.jsonl beside it.
+    pub fn read(groups: &Path) -> Result<Self> {
+        let mut mined = Mined::default();
+        let rows: Vec<super::mine::CloneGroup> = tracecode_data::read_rows(groups)
+            .with_context(|| format!("reading mined groups {}", groups.display()))?;
+        for g in rows {
+            for a in &g.solutions {
+                let mates = g
+                    .solutions
+                    .iter()
+                    .filter(|b| b.id != a.id)
+                    .map(|b| b.id.clone());
+                mined
+                    .partners
+                    .entry(a.id.clone())
+                    .or_default()
+                    .extend(mates);
+            }
+        }
+        let near = super::mine::near_miss_path(groups);
+        if near.exists() {
+            let rows: Vec<super::mine::NearMiss> = tracecode_data::read_rows(&near)
+                .with_context(|| format!("reading near misses {}", near.display()))?;
+            for n in rows {
+                mined
+                    .near_misses
+                    .entry(n.id_a.clone())
+                    .or_default()
+                    .push(n.id_b.clone());
+                mined.near_misses.entry(n.id_b).or_default().push(n.id_a);
+            }
+        }
+        Ok(mined)
+    }
+}
+
 /// Build contrastive training examples: anchor, positives, hard negatives.
 ///
 /// One example per function of the variants file: the original is the anchor,
@@ -35,6 +105,12 @@ pub enum Positives {
 ///   trace   positives: trace-equivalent variants;  negatives: trace-different variants
 ///   static  positives: all rewrites (unchecked);    negatives: all mutants (unchecked)
 ///   both    positives: trace-equivalent rewrites;  negatives: trace-different mutants
+///
+/// `--positive-source` adds behavioural clones: functions of the same mined
+/// group (`tracecode mine` on the same run's traces, `--mined`) are each
+/// other's positives, written independently, so they share behaviour and
+/// little text; near misses (agree on most canonical inputs, not all) join
+/// the hard negatives. A partner counts only within the anchor's split.
 ///
 /// Functions are split into train/validation/test by a hash of their id and
 /// `--seed`, so a function and all its variants land in one split. Functions
@@ -57,6 +133,14 @@ pub struct PairsArgs {
     /// What counts as a positive.
     #[arg(long, value_enum, default_value_t = Positives::Trace)]
     pub positives: Positives,
+
+    /// Positives from rewrites, from mined behavioural clones, or both.
+    #[arg(long, value_enum, default_value_t = PositiveSource::Rewrites)]
+    pub positive_source: PositiveSource,
+
+    /// Mined groups (`tracecode mine` output) for `--positive-source behaviour|both`.
+    #[arg(long, value_name = "GROUPS")]
+    pub mined: Option<PathBuf>,
 
     /// Corpus records, to attach docstring summaries (for text–code training).
     #[arg(long)]
@@ -115,10 +199,18 @@ fn role_under(mode: Positives, v: &VariantRecord) -> Option<bool> {
 pub fn build_examples(
     rows: &[VariantRecord],
     mode: Positives,
+    source: PositiveSource,
+    mined: &Mined,
     summaries: &HashMap<String, String>,
     split: (f64, f64, u64),
     max_per_example: usize,
 ) -> Vec<PairExample> {
+    let originals: HashMap<&str, &VariantRecord> = rows
+        .iter()
+        .filter(|r| r.role == VariantRole::Original)
+        .map(|r| (r.function_id.as_str(), r))
+        .collect();
+    let split_of_fn = |fid: &str| split_of(fid, split.2, split.0, split.1);
     let mut by_function: BTreeMap<&str, Vec<&VariantRecord>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for r in rows {
@@ -134,9 +226,10 @@ pub fn build_examples(
         let Some(anchor) = group.iter().find(|r| r.role == VariantRole::Original) else {
             continue;
         };
+        let own_split = split_of_fn(fid);
         let mut ex = PairExample {
             function_id: fid.to_string(),
-            split: split_of(fid, split.2, split.0, split.1),
+            split: own_split,
             anchor_id: anchor.id.clone(),
             anchor_code: anchor.trace.code.clone(),
             positive_ids: vec![],
@@ -145,8 +238,32 @@ pub fn build_examples(
             negative_codes: vec![],
             summary: summaries.get(fid).cloned(),
         };
+        // Other functions, in the anchor's split only (no leak across splits).
+        let others = |by: &HashMap<String, Vec<String>>| -> Vec<&VariantRecord> {
+            by.get(fid)
+                .into_iter()
+                .flatten()
+                .filter(|id| split_of_fn(id) == own_split)
+                .filter_map(|id| originals.get(id.as_str()).copied())
+                .collect()
+        };
+        if source != PositiveSource::Rewrites {
+            for v in others(&mined.partners) {
+                if ex.positive_ids.len() < max_per_example {
+                    ex.positive_ids.push(v.id.clone());
+                    ex.positive_codes.push(v.trace.code.clone());
+                }
+            }
+            for v in others(&mined.near_misses) {
+                if ex.negative_ids.len() < max_per_example {
+                    ex.negative_ids.push(v.id.clone());
+                    ex.negative_codes.push(v.trace.code.clone());
+                }
+            }
+        }
         for v in group {
             match role_under(mode, v) {
+                Some(true) if source == PositiveSource::Behaviour => {}
                 Some(true) if ex.positive_ids.len() < max_per_example => {
                     ex.positive_ids.push(v.id.clone());
                     ex.positive_codes.push(v.trace.code.clone());
@@ -168,6 +285,9 @@ pub fn build_examples(
 #[derive(Debug, Default, Serialize)]
 pub struct PairsSummary {
     pub positives: String,
+    pub positive_source: String,
+    /// Examples with at least one mined behavioural clone among their positives.
+    pub with_behavioural_positive: usize,
     pub functions: usize,
     pub examples: usize,
     pub without_positive: usize,
@@ -205,9 +325,19 @@ pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
         })
         .with_context(|| format!("reading corpus {}", path.display()))?;
     }
+    let mined = match (&args.mined, args.positive_source) {
+        (_, PositiveSource::Rewrites) => Mined::default(),
+        (Some(path), _) => Mined::read(path)?,
+        (None, source) => bail!(
+            "--positive-source {} needs --mined GROUPS (from `tracecode mine`)",
+            serde_name(&source)
+        ),
+    };
     let examples = build_examples(
         &rows,
         args.positives,
+        args.positive_source,
+        &mined,
         &summaries,
         (train, valid, args.seed),
         args.max_per_example,
@@ -220,6 +350,18 @@ pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
     let n = examples.len().max(1) as f64;
     let mut s = PairsSummary {
         positives: serde_name(&args.positives),
+        positive_source: serde_name(&args.positive_source),
+        with_behavioural_positive: examples
+            .iter()
+            .filter(|e| {
+                e.positive_ids.iter().any(|id| {
+                    mined
+                        .partners
+                        .get(&e.function_id)
+                        .is_some_and(|p| p.contains(id))
+                })
+            })
+            .count(),
         functions,
         examples: examples.len(),
         without_positive: functions - examples.len(),
@@ -233,8 +375,9 @@ pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
         *s.examples_by_split.entry(key).or_default() += 1;
     }
     eprintln!(
-        "pairs ({}): {} examples from {} functions → {} ({} without a positive left out)\n  by split: {:?}\n  mean positives {:.2}, mean hard negatives {:.2}, with summary {}",
+        "pairs ({}, from {}): {} examples from {} functions → {} ({} without a positive left out)\n  by split: {:?}\n  mean positives {:.2}, mean hard negatives {:.2}, with summary {}, with a behavioural clone {}",
         s.positives,
+        s.positive_source,
         s.examples,
         s.functions,
         args.output.display(),
@@ -242,7 +385,8 @@ pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
         s.examples_by_split,
         s.mean_positives,
         s.mean_negatives,
-        s.with_summary
+        s.with_summary,
+        s.with_behavioural_positive
     );
     Ok(s)
 }
@@ -299,10 +443,18 @@ mod tests {
     }
 
     fn ids(mode: Positives) -> Vec<(String, Vec<String>, Vec<String>)> {
-        build_examples(&fixture(), mode, &HashMap::new(), (0.8, 0.1, 0), 8)
-            .into_iter()
-            .map(|e| (e.function_id, e.positive_ids, e.negative_ids))
-            .collect()
+        build_examples(
+            &fixture(),
+            mode,
+            PositiveSource::Rewrites,
+            &Mined::default(),
+            &HashMap::new(),
+            (0.8, 0.1, 0),
+            8,
+        )
+        .into_iter()
+        .map(|e| (e.function_id, e.positive_ids, e.negative_ids))
+        .collect()
     }
 
     #[test]
@@ -323,6 +475,59 @@ mod tests {
             ids(Positives::Both),
             vec![("a".into(), s(&["r1"]), s(&["m1"]))]
         );
+    }
+
+    #[test]
+    fn mined_partners_are_positives_and_near_misses_negatives_within_a_split() {
+        use EquivalenceLabel::*;
+        use VariantRole::*;
+        let mut rows = fixture();
+        rows.push(row("c", "c", Original, Deterministic));
+        let mined = Mined {
+            partners: HashMap::from([
+                ("a".to_string(), vec!["b".to_string()]),
+                ("b".to_string(), vec!["a".to_string()]),
+            ]),
+            near_misses: HashMap::from([
+                ("a".to_string(), vec!["c".to_string()]),
+                ("c".to_string(), vec!["a".to_string()]),
+            ]),
+        };
+        let build = |source, split: (f64, f64, u64)| -> Vec<(String, Vec<String>, Vec<String>)> {
+            build_examples(
+                &rows,
+                Positives::Trace,
+                source,
+                &mined,
+                &HashMap::new(),
+                split,
+                8,
+            )
+            .into_iter()
+            .map(|e| (e.function_id, e.positive_ids, e.negative_ids))
+            .collect()
+        };
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let all_train = (1.0, 0.0, 0);
+        assert_eq!(
+            build(PositiveSource::Both, all_train),
+            vec![
+                ("a".into(), s(&["b", "r1", "m2"]), s(&["c", "r2", "m1"])),
+                ("b".into(), s(&["a"]), s(&[])),
+            ]
+        );
+        assert_eq!(
+            build(PositiveSource::Behaviour, all_train),
+            vec![
+                ("a".into(), s(&["b"]), s(&["c", "r2", "m1"])),
+                ("b".into(), s(&["a"]), s(&[])),
+            ]
+        );
+        // Partners in another split are left out: no leak from test into training.
+        let seed = (0..)
+            .find(|&seed| split_of("a", seed, 0.5, 0.0) != split_of("b", seed, 0.5, 0.0))
+            .unwrap();
+        assert!(build(PositiveSource::Behaviour, (0.5, 0.0, seed)).is_empty());
     }
 
     #[test]

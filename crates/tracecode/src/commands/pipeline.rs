@@ -26,9 +26,11 @@ use tracecode_data::{serde_name, ClonePair};
 ///
 ///   corpus      standalone functions          corpus.parquet
 ///   trace       the first --trace-functions   traces.parquet
+///   mine        behavioural clones            mined.jsonl
 ///   variants    6 rewrites + 4 mutants each,  variants.parquet
 ///               re-traced and labelled
-///   pairs       trace and static positives    pairs-{trace,static}.parquet
+///   pairs       trace positives (rewrites and pairs-{trace,static}.parquet
+///               mined clones), static ones
 ///   clone       held-out clone benchmark      clone-test.jsonl
 ///   tokenizer   byte-level BPE                tokenizer.json
 ///   train       fused model and static-only   train-fused/, train-static/
@@ -39,8 +41,10 @@ use tracecode_data::{serde_name, ClonePair};
 ///               are traced into eval/clone-groups-programs/)
 ///   ablation    trace runs per function at    ablation-runs/
 ///               inference (1, 2, 4); trace     ablate/
-///               encoding CFG vs raw (one more
-///               training run)
+///               encoding CFG vs raw; positives
+///               from rewrites only, from mined
+///               clones only (three more
+///               training runs)
 ///   report      HTML + Markdown               report.html, report.md
 ///
 /// Example:
@@ -215,6 +219,15 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         replay: None,
     })?;
     let trace = serde_json::to_value(&trace)?;
+    // Behavioural clones of the corpus: positives for training beside rewrites.
+    let mined_path = args.out.join(MINED);
+    eprintln!("[pipeline] mine: behavioural clones among the traced functions");
+    let mined = super::mine::run(&super::mine::MineArgs {
+        traces: vec![args.out.join("traces.parquet")],
+        output: mined_path.clone(),
+        min_agree: 3,
+        near_miss: 0.5,
+    })?;
 
     let variants_path = args.out.join("variants.parquet");
     if args.force && variants_path.exists() {
@@ -237,6 +250,8 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
             variants: variants_path.clone(),
             output: args.out.join(name),
             positives,
+            positive_source: super::pairs::default_source(positives, &mined_path),
+            mined: Some(mined_path.clone()),
             corpus: Some(corpus_path.clone()),
             split: "0.8,0.1".into(),
             seed: 0,
@@ -255,6 +270,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
     let summaries = serde_json::json!({
         "corpus": summary,
         "trace": trace,
+        "mine": mined,
         "variants": variants,
         "pairs": pairs,
         "clone": clone_counts(&clone),
@@ -306,11 +322,11 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
 
     // One training-time axis of the grid: trace encoding as CFG blocks (the
     // base, i.e. the fused run above, reused) against the raw line sequence.
-    eprintln!("[pipeline] ablation: trace encoding CFG vs raw line sequence");
+    eprintln!("[pipeline] ablation: trace encoding CFG vs raw line sequence; positives from rewrites only, from mined behavioural clones only");
     super::ablate::run(&super::ablate::AblateArgs {
         run: args.out.clone(),
         output: args.out.join("ablate"),
-        axes: vec![super::ablate::Axis::Encoding],
+        axes: vec![super::ablate::Axis::Encoding, super::ablate::Axis::Sources],
         config: args.config.clone(),
         steps: Some(args.train_steps),
         tasks: vec![],
@@ -334,6 +350,8 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
 /// Where the pipeline keeps the data stages' summaries for `tracecode report`.
 pub const SUMMARIES: &str = "summaries.json";
 pub const FUSED_RUN: &str = "train-fused";
+/// Behavioural clones mined from the run's traces (`tracecode mine`).
+pub const MINED: &str = "mined.jsonl";
 pub const STATIC_RUN: &str = "train-static";
 /// Runs per function given to the trace encoder in the inference ablation.
 const INPUTS_AXIS: [usize; 3] = [1, 2, 4];

@@ -235,8 +235,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     Ok(summary)
 }
 
-/// The strategy of runs on canonical inputs, as stored.
-pub const CANONICAL: &str = "canonical";
+use tracecode_data::behaviour::CANONICAL;
 
 /// Separates the search's random stream from input generation's.
 const SEARCH_SEED: u64 = 0x5EA2_C4ED;
