@@ -4,6 +4,7 @@ score canonical tracing and behavioural mining against its problem ids.
   clones.py layout GROUPS.jsonl DIR     one .py per solution: DIR/p<problem>_<k>.py,
                                         with the imports LeetCode's judge provides
   clones.py score GROUPS.jsonl CORPUS.jsonl TRACES.jsonl MINED.jsonl
+  clones.py table RESULTS.json          MAP@R and AUROC per encoder of `eval clone-groups`
 """
 import itertools
 import json
@@ -81,10 +82,27 @@ def score(groups_path, corpus_path, traces_path, mined_path):
           f"canonical runs; {correct / max(all_positives, 1):.3f} of all {all_positives}")
 
 
+def table(results_path):
+    with open(results_path) as f:
+        results = json.load(f)
+    print(f"{'encoder':<16} {'MAP@R':>15} {'AUROC random':>15} {'AUROC same-tag':>15}  notes")
+    for r in results:
+        s = r["scores"]
+
+        def cell(k):
+            return f"{s[k]['value']:.3f} ± {s[k]['se']:.3f}" if k in s else "-"
+
+        notes = "; ".join(n for n in r["notes"] if "embedded with" in n or "canonical runs" in n)
+        print(f"{r['encoder']:<16} {cell('map_at_r'):>15} {cell('auroc_random'):>15} "
+              f"{cell('auroc_same_tag'):>15}  {notes}")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "layout":
         layout(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "score":
         score(*sys.argv[2:6])
+    elif sys.argv[1] == "table":
+        table(sys.argv[2])
     else:
         sys.exit(__doc__)
