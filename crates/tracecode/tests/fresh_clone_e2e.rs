@@ -120,7 +120,14 @@ fn pipeline_runs_from_a_bare_clone_to_a_finished_report() {
     let skipped: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(out.join("eval/skipped.json")).unwrap())
             .unwrap();
-    for task in ["clone", "code-search", "nl-search", "vuln", "summarize"] {
+    for task in [
+        "clone",
+        "clone-groups",
+        "code-search",
+        "nl-search",
+        "vuln",
+        "summarize",
+    ] {
         let scored = results.iter().any(|r| r["task"] == task);
         let skip = skipped.iter().find(|s| s["task"] == task);
         assert!(
@@ -133,6 +140,10 @@ fn pipeline_runs_from_a_bare_clone_to_a_finished_report() {
             assert!(report.contains(&format!("skipped: {reason}")), "{report}");
         }
     }
+    assert!(
+        out.join("mined.jsonl").is_file(),
+        "behavioural clones are mined"
+    );
     for task in ["nl-search", "vuln"] {
         assert!(
             results.iter().any(|r| r["task"] == task),

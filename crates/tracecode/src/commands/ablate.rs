@@ -185,6 +185,20 @@ pub fn run(args: &AblateArgs) -> Result<()> {
     for (i, s) in settings.iter().enumerate() {
         let mut config = base.clone();
         config.data.pairs = pairs_file(&args.run, s.positives, s.source)?;
+        let mut train_examples = 0usize;
+        tracecode_data::for_each_row(&config.data.pairs, |e: tracecode_data::PairExample| {
+            train_examples += usize::from(e.split == tracecode_data::Split::Train);
+            Ok(())
+        })?;
+        if train_examples == 0 {
+            // E.g. positives-behaviour on a corpus where mining found no clones.
+            eprintln!(
+                "[ablate] setting {}: skipped, {} has no train examples",
+                s.name,
+                config.data.pairs.display()
+            );
+            continue;
+        }
         config.data.variants = args.run.join("variants.parquet");
         config.data.tokenizer = Some(tokenizer.clone());
         config.data.init = None;
