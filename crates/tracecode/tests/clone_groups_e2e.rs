@@ -93,7 +93,7 @@ fn clone_groups_scores_encoders_and_behaviour() {
         behaviour["scores"]["auroc_random"]["value"], 1.0,
         "{behaviour}"
     );
-    let programs = d.join("eval").join("clone-groups-programs").join("src");
+    let programs = d.join("no-run").join("clone-groups-groups").join("src");
     let traced = std::fs::read_to_string(programs.join("p1_0.py")).unwrap();
     assert!(
         traced.contains("def total(self, nums"),

@@ -70,6 +70,11 @@ pub struct AblateArgs {
     /// pipeline passes its own fused run (RUN/train-fused).
     #[arg(long)]
     pub base_run: Option<PathBuf>,
+
+    /// Clone groups (see `tracecode eval clone-groups`): with it, the
+    /// default tasks include clone-groups.
+    #[arg(long, value_name = "FILE")]
+    pub clone_groups: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,7 +240,11 @@ pub fn run(args: &AblateArgs) -> Result<()> {
         encoders.push(format!("{}={}+traces", s.name, out.join("model").display()).parse()?);
     }
     let tasks = if args.tasks.is_empty() {
-        vec![Task::Clone, Task::CodeSearch]
+        let mut tasks = vec![Task::Clone, Task::CodeSearch];
+        if args.clone_groups.is_some() {
+            tasks.push(Task::CloneGroups);
+        }
+        tasks
     } else {
         args.tasks.clone()
     };
@@ -245,6 +254,7 @@ pub fn run(args: &AblateArgs) -> Result<()> {
         output: args.output.clone(),
         run: args.run.clone(),
         data: args.data.clone(),
+        clone_groups: args.clone_groups.clone(),
         ..EvalArgs::defaults()
     })?;
     Ok(())

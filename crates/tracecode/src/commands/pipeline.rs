@@ -38,7 +38,7 @@ use tracecode_data::{serde_name, ClonePair};
 ///   eval        every task, every encoder     eval/
 ///               (lexical, MiniLM when installed, static, code-only, fused);
 ///               clone-groups when --clone-groups is given (its solutions
-///               are traced into eval/clone-groups-programs/)
+///               are traced into clone-groups-STEM/)
 ///   ablation    trace runs per function at    ablation-runs/
 ///               inference (1, 2, 4); trace     ablate/
 ///               encoding CFG vs raw; positives
@@ -332,6 +332,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         tasks: vec![],
         data: args.data.clone(),
         base_run: Some(args.out.join(FUSED_RUN)),
+        clone_groups: args.clone_groups.clone(),
     })?;
 
     let (html, md) = super::report::run(&super::report::ReportArgs {

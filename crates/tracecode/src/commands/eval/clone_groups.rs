@@ -147,15 +147,19 @@ impl CloneSet {
 fn trace_programs(programs: &[Program], work: &Path) -> Result<Vec<Option<TraceRecord>>> {
     let src = work.join("src");
     std::fs::create_dir_all(&src).with_context(|| format!("creating {}", src.display()))?;
+    let mut changed = false;
     for p in programs {
         let path = src.join(format!("{}.py", p.name));
         let text = format!("{JUDGE_PRELUDE}{}", p.code);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            changed = true;
         }
     }
+    // Re-extracted when a program changed; tracing resumes by function id,
+    // so only new or changed functions run.
     let corpus = work.join("corpus.parquet");
-    if !corpus.exists() {
+    if changed || !corpus.exists() {
         let mut args = super::super::corpus::args_for(vec![src.clone()], false, &corpus);
         // Two repositories may solve a problem with the same code: both count.
         args.keep_duplicates = true;
@@ -222,16 +226,21 @@ fn trace_programs(programs: &[Program], work: &Path) -> Result<Vec<Option<TraceR
     Ok(programs.iter().map(|p| by_file.remove(&p.name)).collect())
 }
 
-/// Where the evaluation traces the programs of `groups`.
-pub fn work_dir(output: &Path) -> PathBuf {
-    output.join("clone-groups-programs")
+/// Where the programs of the clone-groups file `groups` are traced: under
+/// the run directory, so every evaluation of that run (the main one, the
+/// ablations) shares one trace of them.
+pub fn work_dir(run: &Path, groups: &Path) -> PathBuf {
+    let stem = groups
+        .file_stem()
+        .map_or_else(|| "groups".into(), |s| s.to_string_lossy().into_owned());
+    run.join(format!("clone-groups-{stem}"))
 }
 
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     let set = ctx.clone_set()?;
     let texts: Vec<String> = set.programs.iter().map(|p| p.text.clone()).collect();
     let (traces, mut notes) = if encoder.uses_traces() {
-        let traces = set.traces(&work_dir(&ctx.args.output))?;
+        let traces = set.traces(&ctx.clone_groups_work_dir())?;
         let with = traces.iter().filter(|t| t.is_some()).count();
         (
             traces.iter().map(Option::as_ref).collect(),
@@ -253,7 +262,7 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
 /// The behaviour-only row: similarity of canonical outcomes alone.
 pub fn run_behaviour(ctx: &TaskContext) -> Result<Outcome> {
     let set = ctx.clone_set()?;
-    let traces = set.traces(&work_dir(&ctx.args.output))?;
+    let traces = set.traces(&ctx.clone_groups_work_dir())?;
     let behaviours: Vec<Option<mine::Behaviour>> = traces
         .iter()
         .map(|t| t.as_ref().and_then(mine::behaviour))

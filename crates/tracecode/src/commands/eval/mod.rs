@@ -336,6 +336,12 @@ impl<'a> TaskContext<'a> {
         Ok(self.clone_set.get_or_init(|| set))
     }
 
+    /// Where clone-groups traces its programs (see [`clone_groups::work_dir`]).
+    pub fn clone_groups_work_dir(&self) -> PathBuf {
+        let groups = self.clone_groups().unwrap_or_default();
+        clone_groups::work_dir(&self.args.run, &groups)
+    }
+
     pub fn split_of(&self, function_id: &str) -> Split {
         split_of(
             function_id,
