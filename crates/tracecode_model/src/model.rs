@@ -30,6 +30,12 @@ pub enum Fusion {
     Concat,
     /// code + sigmoid(gate) ⊙ trace, after projecting both.
     Gated,
+    /// Late fusion: normalize(code embedding) + w · normalize(projected
+    /// trace), w learned (starts at 1). The cosine of two fused vectors then
+    /// mixes their code and trace similarities, so two programs that behave
+    /// alike come close however differently they are written, and a function
+    /// without a trace keeps its code-only direction.
+    Sum,
 }
 
 /// Everything about the model beyond the encoder's `config.json`.
@@ -138,6 +144,10 @@ enum FusionLayer {
         trace: nn::Linear,
         gate: nn::Linear,
     },
+    Sum {
+        trace: nn::Linear,
+        weight: Tensor,
+    },
 }
 
 impl FusionLayer {
@@ -151,6 +161,9 @@ impl FusionLayer {
             } => {
                 let g = gate.forward(&Tensor::cat(&[code, trace], 1)).sigmoid();
                 c.forward(code) + g * t.forward(trace)
+            }
+            FusionLayer::Sum { trace: t, weight } => {
+                normalize(code) + weight * normalize(&t.forward(trace))
             }
         }
     }
@@ -214,6 +227,20 @@ impl TraceCodeModel {
                     code: linear(&root / "fusion" / "code", hidden, out, zero),
                     trace: linear(&root / "fusion" / "trace", enc.out_dim, out, zero),
                     gate: linear(&root / "fusion" / "gate", both, out, false),
+                },
+                // Never zero, and no bias: the trace's share is there from the
+                // first step, and a function without a trace adds nothing.
+                Fusion::Sum => FusionLayer::Sum {
+                    trace: nn::linear(
+                        &root / "fusion" / "trace",
+                        enc.out_dim,
+                        out,
+                        nn::LinearConfig {
+                            bias: false,
+                            ..Default::default()
+                        },
+                    ),
+                    weight: (&root / "fusion").var("weight", &[1], nn::Init::Const(1.0)),
                 },
             };
             (enc, fusion)
@@ -341,11 +368,18 @@ impl TraceCodeModel {
         };
         match &heads.trace {
             Some((enc, fusion)) => {
-                let fused = fusion.forward(pooled, &enc.forward(traces, train));
-                if heads.residual {
-                    pooled + fused
-                } else {
-                    fused
+                let trace = enc.forward(traces, train);
+                match fusion {
+                    // Late fusion acts on the code embedding itself.
+                    FusionLayer::Sum { .. } => fusion.forward(&self.code_embedding(pooled), &trace),
+                    _ => {
+                        let fused = fusion.forward(pooled, &trace);
+                        if heads.residual {
+                            pooled + fused
+                        } else {
+                            fused
+                        }
+                    }
                 }
             }
             None => self.code_embedding(pooled),
@@ -379,6 +413,7 @@ mod tests {
         for (fusion, kind, use_traces) in [
             (Fusion::Concat, TraceEncoderKind::Lstm, true),
             (Fusion::Gated, TraceEncoderKind::Transformer, true),
+            (Fusion::Sum, TraceEncoderKind::Lstm, true),
             (Fusion::Concat, TraceEncoderKind::Lstm, false),
         ] {
             let heads = HeadsConfig {
@@ -411,13 +446,13 @@ mod tests {
     }
 
     #[test]
-    fn residual_heads_start_as_the_pretrained_embedding() {
+    fn residual_heads_start_as_the_pretrained_embedding_and_late_fusion_adds_the_trace() {
         let config = EncoderConfig::preset("tiny", 300).unwrap();
         let feats = TraceFeatures {
             runs: vec![vec![[1, 5, 2], [255, 9, 0]]],
             behaviour: vec![7],
         };
-        for fusion in [Fusion::Concat, Fusion::Gated] {
+        for fusion in [Fusion::Concat, Fusion::Gated, Fusion::Sum] {
             let heads = HeadsConfig {
                 fusion,
                 residual: true,
@@ -433,7 +468,22 @@ mod tests {
                 let fused =
                     model.fused_embedding(&pooled, &TraceBatch::new(&[&feats], Device::Cpu), false);
                 assert!(code.allclose(&pooled, 0.0, 0.0, false), "{fusion:?}");
-                assert!(fused.allclose(&pooled, 0.0, 0.0, false), "{fusion:?}");
+                if fusion == Fusion::Sum {
+                    // Late fusion: the code direction plus the trace's unit
+                    // vector at weight 1; without a trace, the code direction.
+                    let trace_part = &fused - normalize(&pooled);
+                    let norm = trace_part.norm().double_value(&[]);
+                    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+                    let empty = TraceFeatures::default();
+                    let alone = model.fused_embedding(
+                        &pooled,
+                        &TraceBatch::new(&[&empty], Device::Cpu),
+                        false,
+                    );
+                    assert!(alone.allclose(&normalize(&pooled), 1e-6, 1e-6, false));
+                } else {
+                    assert!(fused.allclose(&pooled, 0.0, 0.0, false), "{fusion:?}");
+                }
             });
         }
     }

@@ -171,9 +171,9 @@ impl TraceEncoder {
             position: emb(vs / "position", POSITION_VOCAB),
             value: emb(vs / "value", VALUE_VOCAB),
             structure: emb(vs / "structure", STRUCTURE_VOCAB),
-            // Small random vectors: the mean of two functions' token vectors
-            // starts out as similar as their token sets overlap, at a scale
-            // near the run summary's.
+            // Random vectors: the mean of two functions' token vectors starts
+            // out as similar as their token sets overlap, and outweighs the
+            // run summary (whose steps never match across programs).
             behaviour: behaviour.then(|| {
                 nn::embedding(
                     vs / "behaviour",
@@ -183,7 +183,7 @@ impl TraceEncoder {
                         padding_idx: 0,
                         ws_init: nn::Init::Randn {
                             mean: 0.0,
-                            stdev: 0.1,
+                            stdev: 1.0,
                         },
                         ..Default::default()
                     },

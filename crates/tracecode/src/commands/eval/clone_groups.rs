@@ -209,17 +209,18 @@ fn trace_programs(programs: &[Program], work: &Path) -> Result<Vec<Option<TraceR
         }
         Ok(())
     })?;
-    let wanted: HashMap<String, String> = entry
-        .into_iter()
-        .map(|(file, (_, _, id))| (id, file))
-        .collect();
+    // Ids are content hashes: two files with the same code share one.
+    let mut wanted: HashMap<String, Vec<String>> = HashMap::new();
+    for (file, (_, _, id)) in entry {
+        wanted.entry(id).or_default().push(file);
+    }
     let mut by_file: HashMap<String, TraceRecord> = HashMap::new();
     tracecode_data::for_each_row(&traces_path, |t: TraceRecord| {
         if t.runs.is_empty() {
             return Ok(());
         }
-        if let Some(file) = wanted.get(&t.id) {
-            by_file.insert(file.clone(), t);
+        for file in wanted.get(&t.id).into_iter().flatten() {
+            by_file.insert(file.clone(), t.clone());
         }
         Ok(())
     })?;
