@@ -87,6 +87,8 @@ def table(results_path):
         results = json.load(f)
     print(f"{'encoder':<16} {'MAP@R':>15} {'AUROC random':>15} {'AUROC same-tag':>15}  notes")
     for r in results:
+        if r["task"] != "clone-groups":
+            continue
         s = r["scores"]
 
         def cell(k):

@@ -26,7 +26,6 @@ use crate::trace_encoder::{TraceBatch, TraceEncoder, TraceEncoderKind};
 #[serde(rename_all = "snake_case")]
 pub enum Fusion {
     /// MLP over the concatenation.
-    #[default]
     Concat,
     /// code + sigmoid(gate) ⊙ trace, after projecting both.
     Gated,
@@ -35,6 +34,7 @@ pub enum Fusion {
     /// mixes their code and trace similarities, so two programs that behave
     /// alike come close however differently they are written, and a function
     /// without a trace keeps its code-only direction.
+    #[default]
     Sum,
 }
 
@@ -85,7 +85,7 @@ impl Default for HeadsConfig {
             trace_encoding: TraceEncoding::Cfg,
             trace_dim: 128,
             trace_layers: 1,
-            fusion: Fusion::Concat,
+            fusion: Fusion::Sum,
             embed_dim: 256,
             max_code_tokens: 256,
             max_runs: 8,
