@@ -175,7 +175,7 @@ fn results_sections(results: &[TaskResult], skipped: &[SkippedTask]) -> Vec<Sect
         heading: "Results".into(),
         paragraphs: vec![
             "Every encoder on every task; the best value per column is in bold. Held-out functions are the test split of the per-function split used for training (no evaluated function was trained on); checkpoints were selected on validation loss only.".into(),
-            "Encoders: lexical = TF-IDF / BM25 over identifier-split tokens; minilm = all-MiniLM-L6-v2 as-is; static = the static-only contrastive baseline (same model and training, no trace branch, static positives); code-only = TraceCode's distilled code-only head; fused = TraceCode with the function's execution trace.".into(),
+            "Encoders: lexical = TF-IDF / BM25 over identifier-split tokens; minilm = all-MiniLM-L6-v2 as-is; static = the static-only contrastive baseline (same model and training, no trace branch, static positives); code-only = TraceCode's distilled code-only head; fused = TraceCode with the function's execution trace; behaviour = agreement of canonical outcomes alone, no encoder (clone-groups only).".into(),
         ],
         blocks: vec![Block::Table(Table {
             caption: Some("Headline metric per task".into()),
