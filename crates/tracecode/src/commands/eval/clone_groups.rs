@@ -160,13 +160,13 @@ fn trace_programs(programs: &[Program], work: &Path) -> Result<Vec<Option<TraceR
     // so only new or changed functions run.
     let corpus = work.join("corpus.parquet");
     if changed || !corpus.exists() {
-        let mut args = super::super::corpus::args_for(vec![src.clone()], false, &corpus);
+        let mut args = crate::commands::corpus::args_for(vec![src.clone()], false, &corpus);
         // Two repositories may solve a problem with the same code: both count.
         args.keep_duplicates = true;
-        super::super::corpus::run(&args)?;
+        crate::commands::corpus::run(&args)?;
     }
     let traces_path = work.join("traces.parquet");
-    super::super::trace::run(&super::super::trace::TraceArgs {
+    crate::commands::trace::run(&crate::commands::trace::TraceArgs {
         corpus: corpus.clone(),
         output: traces_path.clone(),
         inputs: 5,
