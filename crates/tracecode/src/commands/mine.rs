@@ -124,9 +124,7 @@ pub fn run(args: &MineArgs) -> Result<MineSummary> {
                     continue;
                 }
                 if agreed.len() == shared {
-                    let returned: HashSet<&&str> =
-                        agreed.iter().filter(|o| o.starts_with("return ")).collect();
-                    if returned.len() >= 2 {
+                    if varied_returns(&agreed) {
                         summary.pairs_mined += 1;
                         union(&mut parent, i, j);
                     }
@@ -260,9 +258,16 @@ pub(crate) fn similarity(a: &Behaviour, b: &Behaviour, min_agree: usize) -> f64 
     if shared == 0 {
         return 0.0;
     }
-    let returned: HashSet<&&str> = agreed.iter().filter(|o| o.starts_with("return ")).collect();
-    let evidence = if returned.len() >= 2 { 1.0 } else { 0.5 };
+    let evidence = if varied_returns(&agreed) { 1.0 } else { 0.5 };
     evidence * agreed.len() as f64 / shared.max(min_agree) as f64
+}
+
+/// Whether agreed outcomes hold at least two different returned values: a
+/// constant answer (or one exception everywhere) is no evidence of doing the
+/// same thing.
+fn varied_returns(agreed: &[&str]) -> bool {
+    let returned: HashSet<&&str> = agreed.iter().filter(|o| o.starts_with("return ")).collect();
+    returned.len() >= 2
 }
 
 /// How an outcome ended: `return`, `raise` or a status name.

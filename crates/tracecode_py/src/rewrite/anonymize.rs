@@ -200,14 +200,9 @@ impl<'a> Visitor<'a> for Collector {
                     self.visit_expr(returns);
                 }
                 self.defs.insert(def.name.to_string());
-                if self.class_body {
-                    // A method: renamed with its `self.X` uses, unless protocol.
-                    let outer = std::mem::replace(&mut self.class_body, false);
-                    self.bind_identifier(&def.name, true);
-                    self.class_body = outer;
-                } else {
-                    self.bind_identifier(&def.name, true);
-                }
+                // A method too is renamed (with its `self.X` uses), unlike
+                // other names bound in a class body.
+                self.in_function(|c| c.bind_identifier(&def.name, true));
                 self.note_docstring(&def.body);
                 self.in_function(|c| {
                     c.visit_parameters_as_bindings(&def.parameters);
