@@ -27,6 +27,7 @@ mod obfuscate_names;
 mod rename_locals;
 mod reorder_statements;
 mod scope;
+pub mod speculative;
 mod support;
 mod swap_if_else;
 
@@ -49,6 +50,11 @@ pub use obfuscate_names::ObfuscateNames;
 pub use rename_locals::RenameLocals;
 pub use reorder_statements::ReorderStatements;
 pub use swap_if_else::SwapIfElse;
+
+use speculative::{
+    AccumulatorToBuiltin, CommuteOperands, DictGet, EarlyReturnToFlag, ElementToIndexLoop,
+    IndexToElementLoop, RangeToWhile, ReorderUnchecked, SortInPlace, TailRecursionToLoop,
+};
 
 use crate::edit::{EditError, ParsedFunction, Variant};
 
@@ -99,6 +105,26 @@ pub enum RewriteKind {
     LoopToComprehension,
     /// `if c: return a` + `else: return b` ↔ without the `else`.
     NormalizeElseReturn,
+    /// Speculative: Two adjacent simple statements swap places, unchecked.
+    ReorderUnchecked,
+    /// Speculative: `for x in xs` becomes a loop over `range(len(xs))` reading `xs[i]`.
+    ElementToIndexLoop,
+    /// Speculative: `for i in range(len(xs))` becomes `for i, x in enumerate(xs)`, `xs[i]` reads becoming `x`.
+    IndexToElementLoop,
+    /// Speculative: `y = sorted(x)` ↔ `x.sort()` on the same name.
+    SortInPlace,
+    /// Speculative: An accumulating loop becomes `sum`/`''.join`/`any`/`all`/`min`/`max`.
+    AccumulatorToBuiltin,
+    /// Speculative: A `return` inside a loop becomes a result variable and `break`.
+    EarlyReturnToFlag,
+    /// Speculative: Self tail calls become a `while True` loop rebinding the parameters.
+    TailRecursionToLoop,
+    /// Speculative: `d.get(k, v)` ↔ `d[k] if k in d else v`.
+    DictGet,
+    /// Speculative: `for i in range(a, b)` becomes a counter `while` loop.
+    RangeToWhile,
+    /// Speculative: `a + b` becomes `b + a` (and `*`, `&`, `|`, `==`, `and`, `or`).
+    CommuteOperands,
 }
 
 impl RewriteKind {
@@ -115,7 +141,54 @@ impl RewriteKind {
         RewriteKind::ComprehensionToLoop,
         RewriteKind::LoopToComprehension,
         RewriteKind::NormalizeElseReturn,
+        RewriteKind::ReorderUnchecked,
+        RewriteKind::ElementToIndexLoop,
+        RewriteKind::IndexToElementLoop,
+        RewriteKind::SortInPlace,
+        RewriteKind::AccumulatorToBuiltin,
+        RewriteKind::EarlyReturnToFlag,
+        RewriteKind::TailRecursionToLoop,
+        RewriteKind::DictGet,
+        RewriteKind::RangeToWhile,
+        RewriteKind::CommuteOperands,
     ];
+
+    /// Applied without proof; a variant of this kind is a positive only when
+    /// its traces say so (see [`speculative`]).
+    pub fn is_speculative(&self) -> bool {
+        matches!(
+            self,
+            RewriteKind::ReorderUnchecked
+                | RewriteKind::ElementToIndexLoop
+                | RewriteKind::IndexToElementLoop
+                | RewriteKind::SortInPlace
+                | RewriteKind::AccumulatorToBuiltin
+                | RewriteKind::EarlyReturnToFlag
+                | RewriteKind::TailRecursionToLoop
+                | RewriteKind::DictGet
+                | RewriteKind::RangeToWhile
+                | RewriteKind::CommuteOperands
+        )
+    }
+
+    /// Changes control flow or expression structure, not only names or
+    /// added dead code: the kinds compositions draw first.
+    pub fn is_structural(&self) -> bool {
+        !matches!(
+            self,
+            RewriteKind::RenameLocals | RewriteKind::ObfuscateNames | RewriteKind::InsertDeadCode
+        )
+    }
+
+    /// The sound kinds (each refuses what it cannot prove safe).
+    pub fn sound() -> impl Iterator<Item = RewriteKind> {
+        RewriteKind::ALL.iter().copied().filter(|k| !k.is_speculative())
+    }
+
+    /// The speculative kinds.
+    pub fn speculative() -> impl Iterator<Item = RewriteKind> {
+        RewriteKind::ALL.iter().copied().filter(RewriteKind::is_speculative)
+    }
 
     /// The snake_case name, as serialized.
     pub fn name(&self) -> &'static str {
@@ -132,6 +205,16 @@ impl RewriteKind {
             RewriteKind::ComprehensionToLoop => "comprehension_to_loop",
             RewriteKind::LoopToComprehension => "loop_to_comprehension",
             RewriteKind::NormalizeElseReturn => "normalize_else_return",
+            RewriteKind::ReorderUnchecked => "reorder_unchecked",
+            RewriteKind::ElementToIndexLoop => "element_to_index_loop",
+            RewriteKind::IndexToElementLoop => "index_to_element_loop",
+            RewriteKind::SortInPlace => "sort_in_place",
+            RewriteKind::AccumulatorToBuiltin => "accumulator_to_builtin",
+            RewriteKind::EarlyReturnToFlag => "early_return_to_flag",
+            RewriteKind::TailRecursionToLoop => "tail_recursion_to_loop",
+            RewriteKind::DictGet => "dict_get",
+            RewriteKind::RangeToWhile => "range_to_while",
+            RewriteKind::CommuteOperands => "commute_operands",
         }
     }
 
@@ -149,6 +232,16 @@ impl RewriteKind {
             RewriteKind::ComprehensionToLoop => &ComprehensionToLoop,
             RewriteKind::LoopToComprehension => &LoopToComprehension,
             RewriteKind::NormalizeElseReturn => &NormalizeElseReturn,
+            RewriteKind::ReorderUnchecked => &ReorderUnchecked,
+            RewriteKind::ElementToIndexLoop => &ElementToIndexLoop,
+            RewriteKind::IndexToElementLoop => &IndexToElementLoop,
+            RewriteKind::SortInPlace => &SortInPlace,
+            RewriteKind::AccumulatorToBuiltin => &AccumulatorToBuiltin,
+            RewriteKind::EarlyReturnToFlag => &EarlyReturnToFlag,
+            RewriteKind::TailRecursionToLoop => &TailRecursionToLoop,
+            RewriteKind::DictGet => &DictGet,
+            RewriteKind::RangeToWhile => &RangeToWhile,
+            RewriteKind::CommuteOperands => &CommuteOperands,
         }
     }
 }
@@ -215,22 +308,29 @@ pub fn local_name_sites(code: &str) -> Result<NameSites, EditError> {
     Ok(sites)
 }
 
-/// Up to `steps` rewrites of `code` in a row, each of a kind drawn from
-/// `seed` among those that apply at that point; stops early when none does.
+/// Up to `steps` sound rewrites of `code` in a row; at each step the kind is
+/// drawn from `seed` among those that apply, structural kinds before renaming
+/// and dead code (which apply almost everywhere and would otherwise crowd the
+/// structural ones out of compositions). Stops early when none applies.
 /// `NotApplicable` only when not even one rewrite applies.
 pub fn random_rewrites(code: &str, steps: usize, seed: u64) -> Result<Variant, EditError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut variant = Variant::original(code);
     for _ in 0..steps {
-        let mut kinds = RewriteKind::ALL.to_vec();
-        kinds.shuffle(&mut rng);
+        let (mut first, mut then): (Vec<RewriteKind>, Vec<RewriteKind>) =
+            RewriteKind::sound().partition(RewriteKind::is_structural);
+        first.shuffle(&mut rng);
+        then.shuffle(&mut rng);
         let step_seed: u64 = rng.gen();
-        let next = kinds
-            .iter()
-            .find_map(|kind| match apply_rewrite(*kind, &variant, step_seed) {
+        let next = first.iter().chain(&then).find_map(|kind| {
+            if variant.kinds.last().map(String::as_str) == Some(kind.name()) {
+                return None; // the same kind twice in a row mostly undoes itself
+            }
+            match apply_rewrite(*kind, &variant, step_seed) {
                 Err(EditError::NotApplicable(_)) => None,
                 other => Some(other),
-            });
+            }
+        });
         match next {
             Some(result) => variant = result?,
             None => break,

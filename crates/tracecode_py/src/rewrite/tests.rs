@@ -320,7 +320,8 @@ fn nothing_applies_to_a_bare_pass() {
     assert!(matches!(err, EditError::NotApplicable(_)));
 }
 
-/// Runs every fixture and many of its rewrites under Python 3.13 on the
+/// Runs every fixture and many of its sound rewrites (speculative ones may
+/// legitimately differ) under Python 3.13 on the
 /// fixture's calls and compares results, exceptions and argument states.
 #[test]
 #[ignore = "needs /root/.pyenv/versions/3.13.0/bin/python3.13"]
@@ -330,7 +331,7 @@ fn rewrites_behave_like_the_original_under_python() {
         let original = Variant::original(fixture.code);
         let mut variants = Vec::new();
         for seed in 0..30 {
-            for &kind in RewriteKind::ALL {
+            for kind in RewriteKind::sound() {
                 if let Ok(v) = apply_rewrite(kind, &original, seed) {
                     variants.push(v);
                 }
