@@ -38,6 +38,7 @@ enum Command {
     Trace(commands::trace::TraceArgs),
     Variants(commands::variants::VariantsArgs),
     Mine(commands::mine::MineArgs),
+    Merge(commands::merge::MergeArgs),
     Pairs(commands::pairs::PairsArgs),
     Render(commands::render::RenderArgs),
     /// Build evaluation sets from held-out functions (adversarial clone detection).
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         Command::Trace(args) => commands::trace::run(&args).map(|_| ()),
         Command::Variants(args) => commands::variants::run(&args).map(|_| ()),
         Command::Mine(args) => commands::mine::run(&args).map(|_| ()),
+        Command::Merge(args) => commands::merge::run(&args),
         Command::Pairs(args) => commands::pairs::run(&args).map(|_| ()),
         Command::Render(args) => commands::render::run(&args),
         Command::BenchSet(bench) => bench.run(),

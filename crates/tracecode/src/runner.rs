@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
@@ -172,6 +172,43 @@ impl Runner {
 /// processed) and its shard.
 pub fn id_seed(id: &str) -> u64 {
     u64::from_str_radix(&id[..16.min(id.len())], 16).unwrap_or(0)
+}
+
+/// Shard I of N of a heavy stage (`--shard I/N`): the functions whose
+/// [`id_seed`] is I modulo N. Shards are disjoint and cover every function,
+/// whatever machine runs which; `tracecode merge` joins their outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parses `I/N` (0 ≤ I < N).
+    pub fn parse(s: &str) -> Result<Shard> {
+        let (i, n) = s
+            .split_once('/')
+            .with_context(|| format!("--shard takes I/N, got {s:?}"))?;
+        let parse = |x: &str| {
+            x.trim()
+                .parse::<u64>()
+                .with_context(|| format!("--shard takes I/N with whole numbers, got {s:?}"))
+        };
+        let (index, count) = (parse(i)?, parse(n)?);
+        if count == 0 || index >= count {
+            bail!("--shard {s}: need 0 <= I < N");
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// `None` when no shard is given: every function.
+    pub fn parse_opt(s: Option<&str>) -> Result<Option<Shard>> {
+        s.map(Shard::parse).transpose()
+    }
+
+    pub fn contains(&self, function_id: &str) -> bool {
+        id_seed(function_id) % self.count == self.index
+    }
 }
 
 /// A function ready to run: its code, the module it runs in and its CFG.

@@ -117,7 +117,10 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
         dir.path(),
     );
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("REWRITES") && log.contains("MUTANTS"), "{log}");
+    assert!(
+        log.contains("REWRITES") && log.contains("SPECULATIVE") && log.contains("MUTANTS"),
+        "{log}"
+    );
 
     let rows: Vec<VariantRecord> = read_rows(Path::new(&variants)).unwrap();
     let originals: Vec<&VariantRecord> = rows
@@ -130,6 +133,7 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
         .map(|r| (r.function_id.as_str(), r.trace.runs.len()))
         .collect();
     let (mut rewrites, mut rewrites_equivalent, mut mutants, mut mutants_different) = (0, 0, 0, 0);
+    let (mut speculative, mut speculative_determined) = (0, 0);
     for r in &rows {
         // Every variant ran on exactly its original's inputs.
         assert_eq!(
@@ -153,6 +157,14 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
                     assert!(r.detail.is_some());
                 }
             }
+            (VariantRole::Speculative, l) => {
+                speculative += 1;
+                speculative_determined += usize::from(matches!(
+                    l,
+                    EquivalenceLabel::TraceEquivalent | EquivalenceLabel::TraceDifferent
+                ));
+                assert!(r.kinds.len() == 1, "{:?}", r.kinds);
+            }
             (VariantRole::Original, l) => assert!(matches!(
                 l,
                 EquivalenceLabel::Deterministic | EquivalenceLabel::Nondeterministic
@@ -161,6 +173,22 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     }
     assert!(rewrites >= 4 * originals.len(), "{rewrites} rewrites");
     assert!(mutants >= 2 * originals.len(), "{mutants} mutants");
+    // Speculative rewrites fire on real functions and get a verdict.
+    assert!(speculative >= originals.len(), "{speculative} speculative");
+    assert!(speculative_determined * 10 >= speculative * 8);
+    // The summary counts, per kind, where its pattern occurs and where it fired.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{variants}.summary.json")).unwrap())
+            .unwrap();
+    let coverage = summary["coverage_by_kind"].as_object().unwrap();
+    assert!(coverage.len() >= 10, "{coverage:?}");
+    for (kind, c) in coverage {
+        assert!(c["fired"].as_u64() <= c["applicable"].as_u64(), "{kind}: {c}");
+    }
+    assert_eq!(
+        summary["speculative"]["total"].as_u64().unwrap() as usize,
+        speculative
+    );
     // The bars, on a small sample: rewrites are overwhelmingly
     // equivalent, mutants overwhelmingly different.
     assert!(
@@ -177,6 +205,28 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     assert!(String::from_utf8_lossy(&again.stderr).contains(" 0 to vary"));
     let reread: Vec<VariantRecord> = read_rows(Path::new(&variants)).unwrap();
     assert_eq!(reread.len(), rows.len());
+
+    // Two shards, merged, hold exactly the rows of the whole run.
+    let shards: Vec<String> = (0..2).map(|i| p(&format!("variants.{i}.parquet"))).collect();
+    for (i, shard) in shards.iter().enumerate() {
+        tracecode(
+            &["variants", &traces, "-o", shard, "--shard", &format!("{i}/2")],
+            dir.path(),
+        );
+    }
+    let merged = p("variants-merged.parquet");
+    let mut merge = vec!["merge", "variants", "-o", &merged];
+    merge.extend(shards.iter().map(String::as_str));
+    tracecode(&merge, dir.path());
+    let ids = |path: &str| -> HashSet<String> {
+        read_rows::<VariantRecord>(Path::new(path))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(ids(&merged), ids(&variants));
+    assert!(Path::new(&format!("{merged}.summary.json")).exists());
 
     // Pairs in every mode: static positives are a superset of `both`.
     let mut counts = HashMap::new();

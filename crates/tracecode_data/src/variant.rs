@@ -17,6 +17,9 @@ pub enum VariantRole {
     Rewrite,
     /// A single mutation-testing change, expected to change behaviour.
     Mutant,
+    /// A rewrite applied without proof (`tracecode_py::rewrite::speculative`):
+    /// a positive when trace-equivalent, a hard negative when not.
+    Speculative,
 }
 
 /// The verdict of comparing a variant's runs with its original's.

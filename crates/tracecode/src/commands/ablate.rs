@@ -20,6 +20,10 @@ use super::pairs::{PositiveSource, Positives};
 ///   positives  which variants are positives: trace (trace-equivalent
 ///              variants; the base), static (every rewrite, unchecked),
 ///              both (rewrites that are also trace-equivalent)
+///   sources    where positives come from: sound rewrites only
+///              (positives-sound), + trace-checked speculative rewrites
+///              (positives-speculative), mined behavioural clones only
+///              (positives-behaviour); the base has all three
 ///   inputs     traced runs (inputs) per function the trace encoder sees in
 ///              training and at inference: 1, 3, 5, 10 (capped by the runs
 ///              the trace stage kept)
@@ -91,6 +95,8 @@ struct Setting {
     positives: Positives,
     /// `None`: the run's default (see [`super::pairs::default_source`]).
     source: Option<PositiveSource>,
+    /// Whether trace-checked speculative rewrites are among the positives.
+    speculative: bool,
     max_runs: Option<usize>,
     encoding: Option<TraceEncoding>,
 }
@@ -100,6 +106,7 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
         name: name.into(),
         positives: Positives::Trace,
         source: None,
+        speculative: true,
         max_runs: None,
         encoding: None,
     };
@@ -118,12 +125,14 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
                 }
             }
             Axis::Sources => {
-                for (name, source) in [
-                    ("positives-rewrites", PositiveSource::Rewrites),
-                    ("positives-behaviour", PositiveSource::Behaviour),
+                for (name, source, speculative) in [
+                    ("positives-sound", PositiveSource::Rewrites, false),
+                    ("positives-speculative", PositiveSource::Rewrites, true),
+                    ("positives-behaviour", PositiveSource::Behaviour, true),
                 ] {
                     out.push(Setting {
                         source: Some(source),
+                        speculative,
                         ..base(name)
                     });
                 }
@@ -145,12 +154,14 @@ fn settings(axes: &[Axis]) -> Vec<Setting> {
     out
 }
 
-/// The pairs file for `positives`, made from the run's variants when missing.
-fn pairs_file(run: &Path, positives: Positives, source: Option<PositiveSource>) -> Result<PathBuf> {
+/// The pairs file of a setting, made from the run's variants when missing.
+fn pairs_file(run: &Path, s: &Setting) -> Result<PathBuf> {
+    let (positives, source) = (s.positives, s.source);
     let name = tracecode_data::serde_name(&positives);
+    let sound = if s.speculative { "" } else { "-sound" };
     let path = run.join(match source {
-        None => format!("pairs-{name}.parquet"),
-        Some(s) => format!("pairs-{name}-{}.parquet", tracecode_data::serde_name(&s)),
+        None => format!("pairs-{name}{sound}.parquet"),
+        Some(s) => format!("pairs-{name}-{}{sound}.parquet", tracecode_data::serde_name(&s)),
     });
     if !path.exists() {
         let mined = run.join(super::pipeline::MINED);
@@ -161,6 +172,7 @@ fn pairs_file(run: &Path, positives: Positives, source: Option<PositiveSource>) 
             positive_source: source
                 .unwrap_or_else(|| super::pairs::default_source(positives, &mined)),
             mined: mined.exists().then_some(mined),
+            no_speculative: !s.speculative,
             corpus: Some(run.join("corpus.parquet")),
             split: "0.8,0.1".into(),
             seed: 0,
@@ -189,7 +201,7 @@ pub fn run(args: &AblateArgs) -> Result<()> {
     let mut encoders = Vec::new();
     for (i, s) in settings.iter().enumerate() {
         let mut config = base.clone();
-        config.data.pairs = pairs_file(&args.run, s.positives, s.source)?;
+        config.data.pairs = pairs_file(&args.run, s)?;
         let mut train_examples = 0usize;
         tracecode_data::for_each_row(&config.data.pairs, |e: tracecode_data::PairExample| {
             train_examples += usize::from(e.split == tracecode_data::Split::Train);

@@ -1,16 +1,16 @@
 //! `tracecode corpus`: extract Python functions into a dataset of records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracecode_data::{write_rows, FunctionRecord, RecordStatus};
-use tracecode_py::extract::{dedup, DedupStats};
+use tracecode_py::extract::{dedup, extract_module, DedupStats, Origin};
 
 use crate::env;
 use crate::progress;
@@ -40,6 +40,14 @@ use crate::sources::{self, Unit};
 ///   tracecode corpus data/search/mbpp.jsonl -o mbpp.parquet
 ///
 ///   tracecode corpus --pypi more-itertools==10.5.0 --standalone-only --jsonl -o mi.jsonl
+///
+///   tracecode corpus --config configs/corpus.toml --decontaminate DEV.jsonl -o big.parquet
+///
+/// `--config` names a TOML file of sources (`stdlib = true`, `pypi = [pins]`,
+/// `inputs = [paths relative to the file]`), added to those on the command
+/// line. `--decontaminate` removes every function whose identifier-normalised
+/// tokens equal those of a function in an evaluation set, so no model trains
+/// on what it is scored on; the summary counts what it removed.
 #[derive(Args, Debug, Clone, Default)]
 #[command(verbatim_doc_comment)]
 pub struct CorpusArgs {
@@ -57,6 +65,15 @@ pub struct CorpusArgs {
     /// Add a PyPI distribution, pinned as NAME==VERSION, downloaded with pip into the cache (repeatable).
     #[arg(long = "pypi", value_name = "NAME==VERSION")]
     pub pypi: Vec<String>,
+
+    /// A TOML file of sources (`stdlib`, `pypi`, `inputs`), e.g. configs/corpus.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// An evaluation set to keep out (repeatable): JSONL datasets, clone-groups
+    /// files (`solutions[].code`), `.py` files or directories.
+    #[arg(long = "decontaminate", value_name = "EVAL_SET")]
+    pub decontaminate: Vec<PathBuf>,
 
     /// Output file: Parquet, or JSONL when it ends in `.jsonl`.
     #[arg(short, long, default_value = "corpus.parquet")]
@@ -107,6 +124,10 @@ pub struct CorpusSummary {
     pub extracted: usize,
     pub errors: BTreeMap<String, usize>,
     pub duplicates: DedupCounts,
+    /// Functions removed because an evaluation set holds the same normalised code.
+    pub decontaminated: usize,
+    /// Distinct normalised functions in the evaluation sets.
+    pub evaluation_functions: usize,
     pub skipped: BTreeMap<String, usize>,
     pub functions: usize,
     pub standalone: usize,
@@ -125,11 +146,15 @@ pub struct DedupCounts {
 pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
     let started = std::time::Instant::now();
     let python = env::python(args.python.as_deref());
+    let config = match &args.config {
+        Some(path) => SourcesConfig::read(path)?,
+        None => SourcesConfig::default(),
+    };
     let mut units: Vec<Unit> = Vec::new();
-    for path in &args.inputs {
+    for path in args.inputs.iter().chain(&config.inputs) {
         units.extend(sources::path_units(path)?);
     }
-    if args.stdlib {
+    if args.stdlib || config.stdlib {
         let (stdlib, name) = sources::stdlib_units(&python)?;
         eprintln!("[corpus] {name}: {} files", stdlib.len());
         units.extend(stdlib);
@@ -137,8 +162,10 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
     for package in &args.packages {
         units.extend(sources::package_units(&python, package)?);
     }
-    for spec in &args.pypi {
+    for spec in args.pypi.iter().chain(&config.pypi) {
+        let before = units.len();
         units.extend(sources::pypi_units(&python, spec)?);
+        eprintln!("[corpus] {spec}: {} files", units.len() - before);
     }
     if units.is_empty() {
         bail!("nothing to extract: give files, directories or JSONL datasets, or --stdlib / --package / --pypi");
@@ -167,6 +194,16 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
         dedup(&mut rows)
     };
     summary.duplicates = DedupCounts { exact, near };
+    if !args.decontaminate.is_empty() {
+        let mut held_out = HashSet::new();
+        for path in &args.decontaminate {
+            held_out.extend(evaluation_hashes(path, args.max_file_bytes)?);
+        }
+        summary.evaluation_functions = held_out.len();
+        let before = rows.len();
+        rows.retain(|r| !r.is_ok() || !held_out.contains(&r.norm_hash));
+        summary.decontaminated = before - rows.len();
+    }
     filter(&mut rows, args, &mut summary.skipped);
 
     for r in &rows {
@@ -203,6 +240,81 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
     })?;
     print_summary(&summary);
     Ok(summary)
+}
+
+/// Sources named in a TOML file (see `configs/corpus.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourcesConfig {
+    #[serde(default)]
+    stdlib: bool,
+    /// Pinned `NAME==VERSION` distributions.
+    #[serde(default)]
+    pypi: Vec<String>,
+    /// Files, directories or JSONL datasets, relative to the config file.
+    #[serde(default)]
+    inputs: Vec<PathBuf>,
+}
+
+impl SourcesConfig {
+    fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading corpus config {}", path.display()))?;
+        let mut config: SourcesConfig =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for input in &mut config.inputs {
+            *input = base.join(&*input);
+        }
+        Ok(config)
+    }
+}
+
+/// The normalised-token hashes (`norm_hash`) of every function in an
+/// evaluation set. A clone-groups file (rows with `solutions`) is read as
+/// its solutions' code; anything else as a corpus input.
+fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>> {
+    let name = path.display().to_string();
+    let first_row = || -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(text.lines().next()?).ok()
+    };
+    let records: Vec<FunctionRecord> =
+        if name.ends_with(".jsonl") && first_row().is_some_and(|v| v.get("solutions").is_some()) {
+            let text = std::fs::read_to_string(path)?;
+            let origin = Origin {
+                source: "files".into(),
+                source_name: name.clone(),
+                path: name.clone(),
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let row: serde_json::Value = serde_json::from_str(line)
+                    .with_context(|| format!("a row of {name} is not JSON"))?;
+                for code in row["solutions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["code"].as_str())
+                {
+                    out.extend(extract_module(code, &origin));
+                }
+            }
+            out
+        } else {
+            sources::path_units(path)?
+                .par_iter()
+                .flat_map_iter(|u| u.extract(max_file_bytes))
+                .collect()
+        };
+    let hashes: HashSet<String> = records
+        .into_iter()
+        .filter(|r| r.is_ok())
+        .map(|r| r.norm_hash)
+        .collect();
+    eprintln!("[corpus] decontaminate against {name}: {} functions", hashes.len());
+    Ok(hashes)
 }
 
 /// Extraction with a last line of defence: a panic in the parser on some
@@ -291,6 +403,12 @@ fn print_summary(s: &CorpusSummary) {
         s.duplicates.near
     ));
     let skipped: usize = s.skipped.values().sum();
+    if s.evaluation_functions > 0 {
+        out.push_str(&format!(
+            "  decontaminated {:>6}  (same normalised code as one of {} evaluation functions)\n",
+            s.decontaminated, s.evaluation_functions
+        ));
+    }
     out.push_str(&format!(
         "  skipped      {:>8}  {}\n",
         skipped,

@@ -5,6 +5,7 @@ pub mod bench_set;
 pub mod corpus;
 pub mod embed;
 pub mod eval;
+pub mod merge;
 pub mod mine;
 pub mod pairs;
 pub mod pipeline;

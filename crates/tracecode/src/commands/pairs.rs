@@ -103,8 +103,12 @@ impl Mined {
 /// matching hard negatives are near-identical programs that should not:
 ///
 ///   trace   positives: trace-equivalent variants;  negatives: trace-different variants
-///   static  positives: all rewrites (unchecked);    negatives: all mutants (unchecked)
+///   static  positives: all sound rewrites (unchecked); negatives: all mutants (unchecked)
 ///   both    positives: trace-equivalent rewrites;  negatives: trace-different mutants
+///
+/// Speculative rewrites (applied without proof) count as rewrites when
+/// trace-equivalent and as hard negatives when not; the static baseline, which
+/// never runs code, cannot tell which, and leaves them out.
 ///
 /// `--positive-source` adds behavioural clones: functions of the same mined
 /// group (`tracecode mine` on the same run's traces, `--mined`) are each
@@ -141,6 +145,11 @@ pub struct PairsArgs {
     /// Mined groups (`tracecode mine` output) for `--positive-source behaviour|both`.
     #[arg(long, value_name = "GROUPS")]
     pub mined: Option<PathBuf>,
+
+    /// Leave speculative rewrites out: positives from sound rewrites only
+    /// (the ablation's `positives-sound` setting).
+    #[arg(long)]
+    pub no_speculative: bool,
 
     /// Corpus records, to attach docstring summaries (for text–code training).
     #[arg(long)]
@@ -189,8 +198,12 @@ fn role_under(mode: Positives, v: &VariantRecord) -> Option<bool> {
         (Positives::Trace, _) if different => Some(false),
         (Positives::Static, VariantRole::Rewrite) => Some(true),
         (Positives::Static, VariantRole::Mutant) => Some(false),
-        (Positives::Both, VariantRole::Rewrite) if equivalent => Some(true),
-        (Positives::Both, VariantRole::Mutant) if different => Some(false),
+        (Positives::Both, VariantRole::Rewrite | VariantRole::Speculative) if equivalent => {
+            Some(true)
+        }
+        (Positives::Both, VariantRole::Mutant | VariantRole::Speculative) if different => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -313,7 +326,10 @@ pub fn read_variants_without_runs(path: &Path) -> Result<Vec<VariantRecord>> {
 
 pub fn run(args: &PairsArgs) -> Result<PairsSummary> {
     let (train, valid) = parse_split(&args.split)?;
-    let rows = read_variants_without_runs(&args.variants)?;
+    let mut rows = read_variants_without_runs(&args.variants)?;
+    if args.no_speculative {
+        rows.retain(|r| r.role != VariantRole::Speculative);
+    }
     // Of the corpus, only the summaries are kept.
     let mut summaries: HashMap<String, String> = HashMap::new();
     if let Some(path) = &args.corpus {

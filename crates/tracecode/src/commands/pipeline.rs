@@ -238,9 +238,11 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         traces: args.out.join("traces.parquet"),
         output: variants_path.clone(),
         rewrites: 6,
+        speculative: 4,
         mutants: 4,
         seed: 0,
         limit: None,
+        shard: None,
         sandbox: sandbox.clone(),
     })?;
     let mut pairs = Vec::new();
@@ -252,6 +254,7 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
             positives,
             positive_source: super::pairs::default_source(positives, &mined_path),
             mined: Some(mined_path.clone()),
+            no_speculative: false,
             corpus: Some(corpus_path.clone()),
             split: "0.8,0.1".into(),
             seed: 0,

@@ -648,6 +648,19 @@ fn data_section(summaries: &serde_json::Value) -> Section {
     {
         row(format!("rewrite: {k}"), c);
     }
+    if variants["speculative"]["total"].as_u64().unwrap_or(0) > 0 {
+        row(
+            "all speculative (kept = equivalent, rejected = different)".into(),
+            &variants["speculative"],
+        );
+        for (k, c) in variants["speculative_by_kind"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            row(format!("speculative: {k}"), c);
+        }
+    }
     row("all mutants (should differ)".into(), &variants["mutants"]);
     for (k, c) in variants["mutants_by_kind"]
         .as_object()
@@ -671,6 +684,38 @@ fn data_section(summaries: &serde_json::Value) -> Section {
         ],
         rows,
     }));
+    let coverage: Vec<Vec<Cell>> = variants["coverage_by_kind"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, c)| {
+            let applicable = c["applicable"].as_f64().unwrap_or(0.0);
+            vec![
+                Cell::text(k.clone()),
+                num(&c["applicable"]),
+                num(&c["fired"]),
+                Cell::value(100.0 * c["fired"].as_f64().unwrap_or(0.0) / applicable.max(1.0)),
+            ]
+        })
+        .collect();
+    if !coverage.is_empty() {
+        blocks.push(Block::Table(Table {
+            caption: Some(format!(
+                "Rewrite kinds: functions where the pattern occurs and where the kind fired (alone or composed; {} compositions of ≥2 structural kinds)",
+                variants["composed_structural"]
+            )),
+            columns: vec![
+                Column::plain("kind"),
+                Column::plain("pattern occurs"),
+                Column::plain("fired"),
+                Column {
+                    decimals: Some(1),
+                    ..Column::plain("fired %")
+                },
+            ],
+            rows: coverage,
+        }));
+    }
     let rows = summaries["pairs"]
         .as_array()
         .into_iter()

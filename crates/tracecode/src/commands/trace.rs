@@ -20,7 +20,7 @@ use tracecode_py::inputs::{
     GeneratedCall, InputStrategy,
 };
 
-use crate::runner::{id_seed, Code, Runner, SandboxArgs};
+use crate::runner::{id_seed, Code, Runner, SandboxArgs, Shard};
 
 /// Trace standalone functions: run each on K generated inputs in the sandbox.
 ///
@@ -98,7 +98,8 @@ pub struct TraceArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Trace only shard I of N (by function id), e.g. `0/4`.
+    /// Trace only shard I of N (by function id), e.g. `0/4`; join the
+    /// shards' outputs with `tracecode merge traces`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 
@@ -121,7 +122,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     if args.inputs == 0 {
         bail!("--inputs must be at least 1");
     }
-    let shard = parse_shard(args.shard.as_deref())?;
+    let shard = Shard::parse_opt(args.shard.as_deref())?;
     let output = PartedOutput::new(&args.output);
     let done_ids = output.done_keys(|r: TraceRecord| r.id)?;
     // A first pass keeps only the ids to trace; the records themselves are
@@ -133,7 +134,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         if r.is_ok()
             && (args.all || r.standalone)
             && !done_ids.contains(&r.id)
-            && shard.is_none_or(|(i, n)| id_seed(&r.id) % n == i)
+            && shard.is_none_or(|s| s.contains(&r.id))
         {
             todo.push(r.id);
         }
@@ -225,13 +226,18 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         },
         |row| row.status.clone(),
     )?;
+    summarize(&args.output)
+}
+
+/// Folds a traces file into its summary (streamed) and prints it.
+pub fn summarize(path: &std::path::Path) -> Result<TraceSummary> {
     let mut summary = TraceSummary::default();
-    tracecode_data::for_each_row(&args.output, |r: TraceRecord| {
+    tracecode_data::for_each_row(path, |r: TraceRecord| {
         summary.add(&r);
         Ok(())
     })?;
     summary.finish();
-    print_summary(&summary, &args.output);
+    print_summary(&summary, path);
     Ok(summary)
 }
 
@@ -241,18 +247,6 @@ use tracecode_data::behaviour::CANONICAL;
 const SEARCH_SEED: u64 = 0x5EA2_C4ED;
 /// Separates type adaptation's random stream from the other two.
 const ADAPT_SEED: u64 = 0xADA9_7ED5;
-
-fn parse_shard(s: Option<&str>) -> Result<Option<(u64, u64)>> {
-    let Some(s) = s else { return Ok(None) };
-    let (i, n) = s
-        .split_once('/')
-        .with_context(|| format!("--shard takes I/N, got {s:?}"))?;
-    let (i, n): (u64, u64) = (i.parse()?, n.parse()?);
-    if n == 0 || i >= n {
-        bail!("--shard {s}: need 0 <= I < N");
-    }
-    Ok(Some((i, n)))
-}
 
 fn strategy_from(name: &str) -> InputStrategy {
     serde_json::from_value(serde_json::Value::String(name.to_string()))

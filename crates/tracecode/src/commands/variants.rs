@@ -21,16 +21,18 @@ use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::edit::{rename_call_keywords, Variant};
 use tracecode_py::extract::comprehension_variables;
 use tracecode_py::mutant::random_mutants_on_lines;
-use tracecode_py::rewrite::{apply_rewrite, random_rewrites, RewriteKind};
+use tracecode_py::rewrite::{apply_rewrite, applicable_kinds, random_rewrites, RewriteKind};
 
-use crate::runner::{id_seed, Code, Runner, SandboxArgs};
+use crate::runner::{id_seed, Code, Runner, SandboxArgs, Shard};
 
 /// Rewrite and mutate traced functions; re-trace and label trace equivalence.
 ///
 /// For every traced function, `--rewrites` semantics-preserving variants are
-/// generated (single rewrites of seed-shuffled kinds, one composition of
-/// several, and one composition ending in DOBF-style name obfuscation), plus
-/// `--mutants` single-mutation variants. Each is run in the sandbox on exactly
+/// generated (single rewrites, structural kinds first in a seed-shuffled
+/// order, then compositions of several, half of them ending in DOBF-style
+/// name obfuscation), `--speculative` speculative rewrites (applied without
+/// proof: kept as positives only when trace-equivalent, hard negatives
+/// otherwise), and `--mutants` single-mutation variants. Each is run in the sandbox on exactly
 /// the calls kept for its original (keyword arguments follow renamed
 /// parameters) and compared with a fresh run of the original:
 ///
@@ -44,9 +46,11 @@ use crate::runner::{id_seed, Code, Runner, SandboxArgs};
 /// fresh runs), then its variants, each with code, CFG and runs. The run
 /// resumes from its output and rewrites it atomically at checkpoints.
 ///
-/// The summary reports, per rewrite kind, how often a supposedly
-/// semantics-preserving rewrite was *not* trace-equivalent: each such case is
-/// a bug in a rewrite or in the rule, and is listed with its reason.
+/// The summary reports, per kind, on how many functions its pattern occurs
+/// and how many it fired on, and how its variants were labelled. A sound
+/// rewrite that is *not* trace-equivalent is a bug in the rewrite or in the
+/// rule (listed with its reason); a speculative one is a rejection, the
+/// point of running it.
 ///
 /// Example:
 ///
@@ -65,6 +69,10 @@ pub struct VariantsArgs {
     #[arg(long, default_value_t = 6, value_name = "K")]
     pub rewrites: usize,
 
+    /// Speculative rewrites per function (each of a different kind).
+    #[arg(long, default_value_t = 4, value_name = "S")]
+    pub speculative: usize,
+
     /// Mutants per function.
     #[arg(long, default_value_t = 4, value_name = "M")]
     pub mutants: usize,
@@ -77,11 +85,17 @@ pub struct VariantsArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
+    /// Vary only shard I of N (by function id), e.g. `0/4`; join the shards'
+    /// outputs with `tracecode merge variants`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
 pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
+    let shard = Shard::parse_opt(args.shard.as_deref())?;
     let output = PartedOutput::new(&args.output);
     let done_ids = output.done_keys(|r: VariantRecord| r.function_id)?;
     // A first pass keeps only the ids to vary; the traced functions themselves
@@ -93,7 +107,7 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
             without_code += usize::from(t.code.is_empty());
             if !t.runs.is_empty() {
                 traced += 1;
-                if !done_ids.contains(&t.id) {
+                if !done_ids.contains(&t.id) && shard.is_none_or(|s| s.contains(&t.id)) {
                     todo.push(t.id);
                 }
             }
@@ -111,11 +125,12 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
         todo.truncate(limit.saturating_sub(done_ids.len()));
     }
     eprintln!(
-        "[variants] {} traced functions, {} already done, {} to vary ({} rewrites + {} mutants each)",
+        "[variants] {} traced functions, {} already done, {} to vary ({} rewrites + {} speculative + {} mutants each)",
         traced,
         done_ids.len(),
         todo.len(),
         args.rewrites,
+        args.speculative,
         args.mutants
     );
     let runner = Runner::start(&args.sandbox)?;
@@ -137,18 +152,23 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
             role => format!("{}:{}", serde_name(&role), serde_name(&row.label)),
         },
     )?;
-    // Folded over a streamed read: memory holds one row group, not the output.
+    summarize(&args.output)
+}
+
+/// Folds a variants file into its summary (streamed: memory holds one row
+/// group, not the file), writes `<file>.summary.json` and prints it.
+pub fn summarize(path: &std::path::Path) -> Result<VariantsSummary> {
     let mut tally = SummaryTally::default();
-    tracecode_data::for_each_row(&args.output, |r: VariantRecord| {
+    tracecode_data::for_each_row(path, |r: VariantRecord| {
         tally.add(&r);
         Ok(())
     })?;
     let summary = tally.finish();
-    let summary_path = PathBuf::from(format!("{}.summary.json", args.output.display()));
+    let summary_path = PathBuf::from(format!("{}.summary.json", path.display()));
     tracecode_data::io::atomic_write(&summary_path, |f| {
         Ok(serde_json::to_writer_pretty(f, &summary)?)
     })?;
-    print_summary(&summary, &args.output);
+    print_summary(&summary, path);
     Ok(summary)
 }
 
@@ -169,11 +189,16 @@ fn generate(
         }
     };
     // Single rewrites, so their equivalence rate can be read per kind; kinds in
-    // a per-function order so every kind is exercised across a corpus.
-    let mut kinds: Vec<RewriteKind> = RewriteKind::ALL.to_vec();
-    kinds.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    // a per-function order so every kind is exercised across a corpus, and
+    // structural ones first: renaming and dead code apply almost everywhere
+    // and would otherwise take most of the budget.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut structural, mut cosmetic): (Vec<RewriteKind>, Vec<RewriteKind>) =
+        RewriteKind::sound().partition(RewriteKind::is_structural);
+    structural.shuffle(&mut rng);
+    cosmetic.shuffle(&mut rng);
     let singles = args.rewrites.saturating_sub(2);
-    for kind in kinds {
+    for kind in structural.into_iter().chain(cosmetic) {
         if out.len() >= singles {
             break;
         }
@@ -196,6 +221,18 @@ fn generate(
         };
         if let Ok(v) = v {
             push(VariantRole::Rewrite, v, &mut out);
+        }
+    }
+    let mut speculative: Vec<RewriteKind> = RewriteKind::speculative().collect();
+    speculative.shuffle(&mut rng);
+    let mut made = 0;
+    for kind in speculative {
+        if made >= args.speculative {
+            break;
+        }
+        if let Ok(v) = apply_rewrite(kind, &original, seed) {
+            made += 1;
+            push(VariantRole::Speculative, v, &mut out);
         }
     }
     for v in random_mutants_on_lines(code, args.mutants, seed, executed) {
@@ -381,6 +418,21 @@ impl LabelCounts {
     }
 }
 
+/// Where a kind's pattern occurs and where it fired.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct KindCoverage {
+    /// Functions whose code the kind would rewrite.
+    pub applicable: usize,
+    /// Of those, functions with a variant using the kind (alone or composed).
+    pub fired: usize,
+}
+
+impl KindCoverage {
+    pub fn fired_rate(&self) -> f64 {
+        self.fired as f64 / self.applicable.max(1) as f64
+    }
+}
+
 /// What a variants run produced; printed and written as `<output>.summary.json`.
 #[derive(Debug, Default, Serialize)]
 pub struct VariantsSummary {
@@ -389,12 +441,23 @@ pub struct VariantsSummary {
     /// Deterministic functions with at least 3 trace-equivalent rewrites.
     pub with_three_equivalent_rewrites: usize,
     pub rewrites: LabelCounts,
+    /// Speculative rewrites: trace-equivalent ones are kept (positives),
+    /// trace-different ones rejected (hard negatives).
+    pub speculative: LabelCounts,
     pub mutants: LabelCounts,
     /// Single rewrites by kind, and compositions (`composed`, `composed+obfuscate_names`).
     pub rewrites_by_kind: BTreeMap<String, LabelCounts>,
+    pub speculative_by_kind: BTreeMap<String, LabelCounts>,
     pub mutants_by_kind: BTreeMap<String, LabelCounts>,
-    /// Up to 3 non-equivalent rewrites per kind, with why: each is a bug to look at.
+    /// Every rewrite kind, sound and speculative: functions where its pattern
+    /// occurs and functions it fired on.
+    pub coverage_by_kind: BTreeMap<String, KindCoverage>,
+    /// Compositions using at least two structural kinds.
+    pub composed_structural: usize,
+    /// Up to 3 non-equivalent sound rewrites per kind, with why: each is a bug to look at.
     pub rewrite_failures: BTreeMap<String, Vec<String>>,
+    /// Up to 3 rejected speculative rewrites per kind, with why.
+    pub speculative_rejections: BTreeMap<String, Vec<String>>,
 }
 
 /// Accumulates a [`VariantsSummary`] one row at a time.
@@ -404,6 +467,8 @@ struct SummaryTally {
     /// Deterministic originals, and trace-equivalent rewrites per function.
     stable: Vec<String>,
     equivalent_rewrites: HashMap<String, usize>,
+    /// (function, kind) pairs where the kind fired.
+    fired: HashSet<(String, String)>,
 }
 
 impl SummaryTally {
@@ -416,6 +481,25 @@ impl SummaryTally {
             }
             _ => "composed".into(),
         };
+        let example = || {
+            format!(
+                "{} {}: {}",
+                r.function_id,
+                r.trace.qualname,
+                r.detail.as_deref().unwrap_or("")
+            )
+        };
+        let keep_example = |map: &mut BTreeMap<String, Vec<String>>, group: String| {
+            let list = map.entry(group).or_default();
+            if list.len() < 3 {
+                list.push(example());
+            }
+        };
+        if r.role != VariantRole::Original {
+            for k in &r.kinds {
+                self.fired.insert((r.function_id.clone(), k.clone()));
+            }
+        }
         match r.role {
             VariantRole::Original => {
                 s.functions += 1;
@@ -424,10 +508,22 @@ impl SummaryTally {
                 } else {
                     self.stable.push(r.function_id.clone());
                 }
+                for kind in applicable_kinds(&r.trace.code) {
+                    s.coverage_by_kind
+                        .entry(kind.name().to_string())
+                        .or_default()
+                        .applicable += 1;
+                }
             }
             VariantRole::Rewrite => {
                 s.rewrites.add(r);
                 s.rewrites_by_kind.entry(group.clone()).or_default().add(r);
+                let structural = r
+                    .kinds
+                    .iter()
+                    .filter(|k| k.parse::<RewriteKind>().is_ok_and(|k| k.is_structural()))
+                    .count();
+                s.composed_structural += usize::from(structural >= 2);
                 if r.label == EquivalenceLabel::TraceEquivalent {
                     *self
                         .equivalent_rewrites
@@ -435,15 +531,14 @@ impl SummaryTally {
                         .or_default() += 1;
                 }
                 if r.label == EquivalenceLabel::TraceDifferent {
-                    let list = s.rewrite_failures.entry(group).or_default();
-                    if list.len() < 3 {
-                        list.push(format!(
-                            "{} {}: {}",
-                            r.function_id,
-                            r.trace.qualname,
-                            r.detail.as_deref().unwrap_or("")
-                        ));
-                    }
+                    keep_example(&mut s.rewrite_failures, group);
+                }
+            }
+            VariantRole::Speculative => {
+                s.speculative.add(r);
+                s.speculative_by_kind.entry(group.clone()).or_default().add(r);
+                if r.label == EquivalenceLabel::TraceDifferent {
+                    keep_example(&mut s.speculative_rejections, group);
                 }
             }
             VariantRole::Mutant => {
@@ -459,6 +554,11 @@ impl SummaryTally {
             .iter()
             .filter(|id| self.equivalent_rewrites.get(*id).copied().unwrap_or(0) >= 3)
             .count();
+        for (_, kind) in &self.fired {
+            if let Some(c) = self.summary.coverage_by_kind.get_mut(kind) {
+                c.fired += 1;
+            }
+        }
         self.summary
     }
 }
@@ -466,12 +566,13 @@ impl SummaryTally {
 fn print_summary(s: &VariantsSummary, output: &std::path::Path) {
     let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
     let mut out = format!(
-        "variants: {} functions → {}\n  nondeterministic originals: {}\n  functions with >=3 trace-equivalent rewrites: {} ({:.1}%)\n",
+        "variants: {} functions → {}\n  nondeterministic originals: {}\n  functions with >=3 trace-equivalent rewrites: {} ({:.1}%)\n  compositions of >=2 structural kinds: {}\n",
         s.functions,
         output.display(),
         s.nondeterministic_functions,
         s.with_three_equivalent_rewrites,
-        pct(s.with_three_equivalent_rewrites, s.functions)
+        pct(s.with_three_equivalent_rewrites, s.functions),
+        s.composed_structural,
     );
     let line = |name: &str, c: &LabelCounts| {
         format!(
@@ -484,17 +585,38 @@ fn print_summary(s: &VariantsSummary, output: &std::path::Path) {
             c.failed_checks
         )
     };
-    out.push_str(&format!(
-        "  {:<28} {:>6} {:>8} {:>8} {:>6}  {:>7}  {}\n",
-        "kind", "total", "equiv", "differ", "undet", "differ%", "failed checks"
-    ));
+    let header = |first: &str, equiv: &str, differ: &str| {
+        format!(
+            "  {:<28} {:>6} {:>8} {:>8} {:>6}  {:>7}  {}\n",
+            first, "total", equiv, differ, "undet", "differ%", "failed checks"
+        )
+    };
+    out.push_str(&header("kind", "equiv", "differ"));
     out.push_str(&line("REWRITES (should be equiv)", &s.rewrites));
     for (k, c) in &s.rewrites_by_kind {
         out.push_str(&line(k, c));
     }
+    out.push_str(&header("speculative kind", "kept", "rejected"));
+    out.push_str(&line("SPECULATIVE (traces decide)", &s.speculative));
+    for (k, c) in &s.speculative_by_kind {
+        out.push_str(&line(k, c));
+    }
+    out.push_str(&header("mutant kind", "equiv", "differ"));
     out.push_str(&line("MUTANTS (should differ)", &s.mutants));
     for (k, c) in &s.mutants_by_kind {
         out.push_str(&line(k, c));
+    }
+    out.push_str(&format!(
+        "  {:<28} {:>10} {:>8} {:>7}\n",
+        "kind: pattern occurs / fired", "functions", "fired", "fired%"
+    ));
+    for (k, c) in &s.coverage_by_kind {
+        out.push_str(&format!(
+            "  {k:<28} {:>10} {:>8} {:>6.1}%\n",
+            c.applicable,
+            c.fired,
+            100.0 * c.fired_rate()
+        ));
     }
     eprint!("{out}");
 }

@@ -281,6 +281,19 @@ pub fn apply_rewrite(kind: RewriteKind, v: &Variant, seed: u64) -> Result<Varian
     Ok(v.then(out.code, kind.name(), &out.renames, out.note))
 }
 
+/// The kinds whose pattern occurs in `code`: each would rewrite it (the
+/// denominator of how often a kind fires where it could).
+pub fn applicable_kinds(code: &str) -> Vec<RewriteKind> {
+    let Ok(f) = ParsedFunction::parse(code) else {
+        return vec![];
+    };
+    RewriteKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| k.apply(&f, &mut ChaCha8Rng::seed_from_u64(0)).is_ok())
+        .collect()
+}
+
 /// Local names with the byte ranges of their occurrences.
 pub type NameSites = Vec<(String, Vec<std::ops::Range<usize>>)>;
 
