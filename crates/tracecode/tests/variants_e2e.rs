@@ -183,7 +183,10 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     let coverage = summary["coverage_by_kind"].as_object().unwrap();
     assert!(coverage.len() >= 10, "{coverage:?}");
     for (kind, c) in coverage {
-        assert!(c["fired"].as_u64() <= c["applicable"].as_u64(), "{kind}: {c}");
+        assert!(
+            c["fired"].as_u64() <= c["applicable"].as_u64(),
+            "{kind}: {c}"
+        );
     }
     assert_eq!(
         summary["speculative"]["total"].as_u64().unwrap() as usize,
@@ -207,10 +210,19 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     assert_eq!(reread.len(), rows.len());
 
     // Two shards, merged, hold exactly the rows of the whole run.
-    let shards: Vec<String> = (0..2).map(|i| p(&format!("variants.{i}.parquet"))).collect();
+    let shards: Vec<String> = (0..2)
+        .map(|i| p(&format!("variants.{i}.parquet")))
+        .collect();
     for (i, shard) in shards.iter().enumerate() {
         tracecode(
-            &["variants", &traces, "-o", shard, "--shard", &format!("{i}/2")],
+            &[
+                "variants",
+                &traces,
+                "-o",
+                shard,
+                "--shard",
+                &format!("{i}/2"),
+            ],
             dir.path(),
         );
     }

@@ -161,7 +161,10 @@ fn pairs_file(run: &Path, s: &Setting) -> Result<PathBuf> {
     let sound = if s.speculative { "" } else { "-sound" };
     let path = run.join(match source {
         None => format!("pairs-{name}{sound}.parquet"),
-        Some(s) => format!("pairs-{name}-{}{sound}.parquet", tracecode_data::serde_name(&s)),
+        Some(s) => format!(
+            "pairs-{name}-{}{sound}.parquet",
+            tracecode_data::serde_name(&s)
+        ),
     });
     if !path.exists() {
         let mined = run.join(super::pipeline::MINED);

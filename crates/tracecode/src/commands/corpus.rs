@@ -313,7 +313,10 @@ fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>
         .filter(|r| r.is_ok())
         .map(|r| r.norm_hash)
         .collect();
-    eprintln!("[corpus] decontaminate against {name}: {} functions", hashes.len());
+    eprintln!(
+        "[corpus] decontaminate against {name}: {} functions",
+        hashes.len()
+    );
     Ok(hashes)
 }
 

@@ -74,12 +74,12 @@ pub fn run(args: &MergeArgs) -> Result<()> {
             // Error rows have no function id of their own: keep them all.
             r.is_ok().then(|| r.id.clone())
         })?,
-        Stage::Traces => {
-            merge_rows(&args.shards, &args.output, |r: &TraceRecord| Some(r.id.clone()))?
-        }
-        Stage::Variants => {
-            merge_rows(&args.shards, &args.output, |r: &VariantRecord| Some(r.id.clone()))?
-        }
+        Stage::Traces => merge_rows(&args.shards, &args.output, |r: &TraceRecord| {
+            Some(r.id.clone())
+        })?,
+        Stage::Variants => merge_rows(&args.shards, &args.output, |r: &VariantRecord| {
+            Some(r.id.clone())
+        })?,
     };
     eprintln!(
         "[merge] {} shards → {}: {} rows ({} duplicates dropped)",

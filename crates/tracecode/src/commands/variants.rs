@@ -21,7 +21,7 @@ use tracecode_py::cfg::cfg_of_function;
 use tracecode_py::edit::{rename_call_keywords, Variant};
 use tracecode_py::extract::comprehension_variables;
 use tracecode_py::mutant::random_mutants_on_lines;
-use tracecode_py::rewrite::{apply_rewrite, applicable_kinds, random_rewrites, RewriteKind};
+use tracecode_py::rewrite::{applicable_kinds, apply_rewrite, random_rewrites, RewriteKind};
 
 use crate::runner::{id_seed, Code, Runner, SandboxArgs, Shard};
 
@@ -536,7 +536,10 @@ impl SummaryTally {
             }
             VariantRole::Speculative => {
                 s.speculative.add(r);
-                s.speculative_by_kind.entry(group.clone()).or_default().add(r);
+                s.speculative_by_kind
+                    .entry(group.clone())
+                    .or_default()
+                    .add(r);
                 if r.label == EquivalenceLabel::TraceDifferent {
                     keep_example(&mut s.speculative_rejections, group);
                 }

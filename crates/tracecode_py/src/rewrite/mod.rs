@@ -182,12 +182,18 @@ impl RewriteKind {
 
     /// The sound kinds (each refuses what it cannot prove safe).
     pub fn sound() -> impl Iterator<Item = RewriteKind> {
-        RewriteKind::ALL.iter().copied().filter(|k| !k.is_speculative())
+        RewriteKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| !k.is_speculative())
     }
 
     /// The speculative kinds.
     pub fn speculative() -> impl Iterator<Item = RewriteKind> {
-        RewriteKind::ALL.iter().copied().filter(RewriteKind::is_speculative)
+        RewriteKind::ALL
+            .iter()
+            .copied()
+            .filter(RewriteKind::is_speculative)
     }
 
     /// The snake_case name, as serialized.

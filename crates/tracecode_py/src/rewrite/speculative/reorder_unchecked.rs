@@ -71,7 +71,8 @@ mod tests {
         );
         // Calls with effects, inside a loop body.
         assert_eq!(
-            reorder("def h(xs, out):\n    for x in xs:\n        out.append(x)\n        print(x)\n").unwrap(),
+            reorder("def h(xs, out):\n    for x in xs:\n        out.append(x)\n        print(x)\n")
+                .unwrap(),
             "def h(xs, out):\n    for x in xs:\n        print(x)\n        out.append(x)\n"
         );
     }
