@@ -240,7 +240,7 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
     assert_eq!(ids(&merged), ids(&variants));
     assert!(Path::new(&format!("{merged}.summary.json")).exists());
 
-    // Pairs in every mode: static positives are a superset of `both`.
+    // Pairs in every mode.
     let mut counts = HashMap::new();
     for mode in ["trace", "static", "both"] {
         let out = p(&format!("pairs-{mode}.parquet"));
@@ -271,7 +271,9 @@ fn mbpp_variants_are_labelled_and_become_pairs_and_a_clone_benchmark() {
             check_with_pyarrow(&out);
         }
     }
-    assert!(counts["static"] >= counts["both"] && counts["trace"] >= counts["both"]);
+    // `both` takes trace-equivalent rewrites (kept speculative ones too), a
+    // subset of `trace`; static takes sound rewrites unchecked, never speculative.
+    assert!(counts["trace"] >= counts["both"] && counts["static"] > 0);
 
     // The clone benchmark, over every function (fractions 0,0: all in test).
     let clone = p("clone.jsonl");

@@ -467,6 +467,8 @@ struct SummaryTally {
     /// Deterministic originals, and trace-equivalent rewrites per function.
     stable: Vec<String>,
     equivalent_rewrites: HashMap<String, usize>,
+    /// (function, kind) pairs where the kind's pattern occurs in the original.
+    applicable: HashSet<(String, String)>,
     /// (function, kind) pairs where the kind fired.
     fired: HashSet<(String, String)>,
 }
@@ -513,6 +515,8 @@ impl SummaryTally {
                         .entry(kind.name().to_string())
                         .or_default()
                         .applicable += 1;
+                    self.applicable
+                        .insert((r.function_id.clone(), kind.name().to_string()));
                 }
             }
             VariantRole::Rewrite => {
@@ -557,8 +561,11 @@ impl SummaryTally {
             .iter()
             .filter(|id| self.equivalent_rewrites.get(*id).copied().unwrap_or(0) >= 3)
             .count();
-        for (_, kind) in &self.fired {
-            if let Some(c) = self.summary.coverage_by_kind.get_mut(kind) {
+        // Fired where the original has the pattern: a kind may also fire on
+        // code an earlier rewrite of a composition made (a loop out of a
+        // comprehension), which is not the pattern occurring.
+        for key in self.fired.intersection(&self.applicable) {
+            if let Some(c) = self.summary.coverage_by_kind.get_mut(&key.1) {
                 c.fired += 1;
             }
         }
