@@ -271,43 +271,52 @@ impl SourcesConfig {
 }
 
 /// The normalised-token hashes (`norm_hash`) of every function in an
-/// evaluation set. A clone-groups file (rows with `solutions`) is read as
-/// its solutions' code; anything else as a corpus input.
+/// evaluation set. JSONL rows are read for their code fields, whatever the
+/// dataset: `code` (MBPP), `original_string` (CodeSearchNet),
+/// `prompt` + `canonical_solution` (HumanEval), `vulnerable`/`fixed` (SVEN),
+/// `solutions[].code` (clone groups); other inputs as corpus inputs.
 fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>> {
     let name = path.display().to_string();
-    let first_row = || -> Option<serde_json::Value> {
-        let text = std::fs::read_to_string(path).ok()?;
-        serde_json::from_str(text.lines().next()?).ok()
-    };
-    let records: Vec<FunctionRecord> =
-        if name.ends_with(".jsonl") && first_row().is_some_and(|v| v.get("solutions").is_some()) {
-            let text = std::fs::read_to_string(path)?;
-            let origin = Origin {
-                source: "files".into(),
-                source_name: name.clone(),
-                path: name.clone(),
-                ..Default::default()
-            };
-            let mut out = Vec::new();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let row: serde_json::Value = serde_json::from_str(line)
-                    .with_context(|| format!("a row of {name} is not JSON"))?;
-                for code in row["solutions"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s["code"].as_str())
-                {
-                    out.extend(extract_module(code, &origin));
-                }
-            }
-            out
-        } else {
-            sources::path_units(path)?
-                .par_iter()
-                .flat_map_iter(|u| u.extract(max_file_bytes))
-                .collect()
+    let records: Vec<FunctionRecord> = if name.ends_with(".jsonl") {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading evaluation set {name}"))?;
+        let origin = Origin {
+            source: "files".into(),
+            source_name: name.clone(),
+            path: name.clone(),
+            ..Default::default()
         };
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("a row of {name} is not JSON"))?;
+        rows.par_iter()
+            .flat_map_iter(|row| {
+                let mut codes: Vec<String> = ["code", "original_string", "vulnerable", "fixed"]
+                    .iter()
+                    .filter_map(|k| row[*k].as_str().map(dedent))
+                    .collect();
+                if let (Some(p), Some(c)) =
+                    (row["prompt"].as_str(), row["canonical_solution"].as_str())
+                {
+                    codes.push(format!("{p}{c}"));
+                }
+                let solutions = row["solutions"].as_array().into_iter().flatten();
+                codes.extend(solutions.filter_map(|s| s["code"].as_str().map(dedent)));
+                codes
+                    .into_iter()
+                    .flat_map(|code| extract_module(&code, &origin))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        sources::path_units(path)?
+            .par_iter()
+            .flat_map_iter(|u| u.extract(max_file_bytes))
+            .collect()
+    };
     let hashes: HashSet<String> = records
         .into_iter()
         .filter(|r| r.is_ok())
@@ -318,6 +327,23 @@ fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>
         hashes.len()
     );
     Ok(hashes)
+}
+
+/// `code` with the indentation common to its non-blank lines removed (a
+/// method cut out of its class) and Windows line ends made plain.
+fn dedent(code: &str) -> String {
+    let code = code.replace("\r\n", "\n");
+    let indent = code
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    code.lines()
+        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// Extraction with a last line of defence: a panic in the parser on some
@@ -448,5 +474,44 @@ pub fn args_for(inputs: Vec<PathBuf>, stdlib: bool, output: &Path) -> CorpusArgs
         seed: 0,
         max_file_bytes: 2 * 1024 * 1024,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_sets_of_every_shape_match_renamed_corpus_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let eval = dir.path().join("eval.jsonl");
+        let rows = [
+            serde_json::json!({"code": "def add(a, b):\n    return a + b\n"}),
+            serde_json::json!({
+                "vulnerable": "    def read(self, name):\r\n        return open(name).read()\r\n",
+                "fixed": "    def read(self, name):\r\n        return open(safe(name)).read()\r\n",
+            }),
+            serde_json::json!({"solutions": [{"code": "class Solution:\n    def twice(self, nums):\n        return [2 * n for n in nums]\n"}]}),
+        ];
+        let text: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        std::fs::write(&eval, text.join("\n")).unwrap();
+        let hashes = evaluation_hashes(&eval, 1 << 20).unwrap();
+        let hash_of = |code: &str| {
+            let rows = extract_module(code, &Origin::default());
+            rows.iter()
+                .find(|r| r.is_ok())
+                .map(|r| r.norm_hash.clone())
+                .unwrap()
+        };
+        // Renamed copies normalise to the same tokens: they are removed.
+        assert!(hashes.contains(&hash_of("def plus(x, y):\n    return x + y\n")));
+        assert!(hashes.contains(&hash_of(
+            "def read(self, path):\n    return open(safe(path)).read()\n"
+        )));
+        assert!(hashes.contains(&hash_of(
+            "def double(self, xs):\n    return [2 * x for x in xs]\n"
+        )));
+        // A different function is not.
+        assert!(!hashes.contains(&hash_of("def sub(a, b):\n    return a - b\n")));
     }
 }
