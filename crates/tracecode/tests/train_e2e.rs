@@ -247,6 +247,47 @@ fn mbpp_training_resumes_exactly_and_embeds() {
         curve(&full)
     );
 
+    // Streaming (`[data] window`): 12 train examples in memory at a time,
+    // windows in turn; interrupted mid-window and resumed, the same curve.
+    let windowed = std::fs::read_to_string(d.join("run.toml"))
+        .unwrap()
+        .replace("[data]\n", "[data]\nwindow = 12\n");
+    std::fs::write(d.join("window.toml"), windowed).unwrap();
+    tracecode(
+        &["train", "--config", &p("window.toml"), "-o", &p("window")],
+        d,
+    );
+    let window = metrics(&d.join("window/metrics.jsonl"));
+    assert_eq!(window.iter().filter(|m| m["split"] == "train").count(), 6);
+    tracecode(
+        &[
+            "train",
+            "--config",
+            &p("window.toml"),
+            "-o",
+            &p("window-resumed"),
+            "--stop-after",
+            "3",
+        ],
+        d,
+    );
+    tracecode(
+        &[
+            "train",
+            "--config",
+            &p("window.toml"),
+            "-o",
+            &p("window-resumed"),
+        ],
+        d,
+    );
+    assert_eq!(
+        curve(&metrics(&d.join("window-resumed/metrics.jsonl"))),
+        curve(&window)
+    );
+    // Other examples than the whole-file run's batches: another curve.
+    assert_ne!(curve(&window), curve(&full));
+
     // Static-only baseline: same command, no trace branch.
     tracecode(
         &[

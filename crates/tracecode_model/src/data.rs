@@ -50,8 +50,27 @@ impl PairData {
         tokenizer: &CodeTokenizer,
         heads: &HeadsConfig,
     ) -> Result<Self> {
-        let examples: Vec<PairExample> = tracecode_data::io::read_rows(pairs)
-            .with_context(|| format!("reading pairs {}", pairs.display()))?;
+        Self::load_where(pairs, variants, tokenizer, heads, |_| true)
+    }
+
+    /// Like [`PairData::load`], for the examples `keep` accepts (offered in
+    /// file order) only: both files are streamed, so memory holds those
+    /// examples and their programs, whatever the size of the files.
+    pub fn load_where(
+        pairs: &Path,
+        variants: &Path,
+        tokenizer: &CodeTokenizer,
+        heads: &HeadsConfig,
+        mut keep: impl FnMut(&PairExample) -> bool,
+    ) -> Result<Self> {
+        let mut examples: Vec<PairExample> = Vec::new();
+        tracecode_data::io::for_each_row(pairs, |e: PairExample| {
+            if keep(&e) {
+                examples.push(e);
+            }
+            Ok(())
+        })
+        .with_context(|| format!("reading pairs {}", pairs.display()))?;
         let mut wanted: HashMap<String, Option<usize>> = HashMap::new();
         for e in &examples {
             for id in std::iter::once(&e.anchor_id)
@@ -121,5 +140,20 @@ impl PairData {
             }
         }
         Ok(data)
+    }
+
+    /// Examples per split in `pairs` (streamed): (train, validation).
+    pub fn count(pairs: &Path) -> Result<(usize, usize)> {
+        let (mut train, mut validation) = (0, 0);
+        tracecode_data::io::for_each_row(pairs, |e: PairExample| {
+            match e.split {
+                Split::Train => train += 1,
+                Split::Validation => validation += 1,
+                Split::Test => {}
+            }
+            Ok(())
+        })
+        .with_context(|| format!("reading pairs {}", pairs.display()))?;
+        Ok((train, validation))
     }
 }

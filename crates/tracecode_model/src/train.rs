@@ -24,6 +24,7 @@ use crate::optim::{learning_rate, AdamW};
 use crate::run_log::{step_bar, MetricsLog};
 use crate::tokenizer::CodeTokenizer;
 use crate::trace_encoder::TraceBatch;
+use tracecode_data::variant::Split;
 
 /// `run.toml`: every hyper-parameter of a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +52,13 @@ pub struct DataConfig {
     /// [`crate::pretrained`]). Its tokenizer, configuration and pooling are kept.
     #[serde(default)]
     pub init: Option<PathBuf>,
+    /// Train examples held in memory at once (0: all of them). With N > 0
+    /// training streams: it takes the train examples N at a time, in file
+    /// order, reads each window's programs from the variants file when it
+    /// gets there, makes one pass over the window and moves on (wrapping
+    /// around), so memory is bounded by N, not by the dataset.
+    #[serde(default)]
+    pub window: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -506,13 +514,22 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
     // Initial weights depend on the seed alone.
     tch::manual_seed(hp.seed as i64);
     let model = build_model(config, device)?;
-    let data = PairData::load(
+    let (train_examples, validation_examples) = PairData::count(&config.data.pairs)?;
+    let mut windows = TrainWindows::new(config, hp, train_examples);
+    // Validation reads only the examples it scores.
+    let mut seen = 0;
+    let validation = PairData::load_where(
         &config.data.pairs,
         &config.data.variants,
         &model.tokenizer,
         &config.model.heads,
+        |e| {
+            let keep = e.split == Split::Validation && seen < hp.eval_examples;
+            seen += usize::from(keep);
+            keep
+        },
     )?;
-    if data.train.is_empty() {
+    if windows.at(0, &model.tokenizer)?.train.is_empty() {
         bail!(
             "{} has no train examples with traced positives",
             config.data.pairs.display()
@@ -554,7 +571,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
     }
     let mut log = MetricsLog::open(&run.metrics(), start, |m: &Metrics| m.step)?;
     if start == 0 {
-        if let Some(v) = validate(&model, &data, hp, 0) {
+        if let Some(v) = validate(&model, &validation, hp, 0) {
             log.emit(v)?;
         }
     }
@@ -572,6 +589,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
         let (mut loss, mut contrastive, mut distill, mut text, mut tokens) =
             (0.0, 0.0, None, None, 0);
         let accum = hp.grad_accum.max(1);
+        let data = windows.at(step, &model.tokenizer)?;
         for micro in 0..accum {
             let idx = batch_indices(
                 data.train.len(),
@@ -581,7 +599,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
             );
             let examples: Vec<&Example> = idx.iter().map(|&i| &data.train[i]).collect();
             let (out, _, _, _) = tch::autocast(use_bf16, || {
-                forward(&model, &data, &examples, hp, &mut rng, true)
+                forward(&model, data, &examples, hp, &mut rng, true)
             });
             (&out.loss / accum as f64).backward();
             loss += out.loss.double_value(&[]) / accum as f64;
@@ -612,7 +630,7 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
         bar.set_position(done as u64);
         let last = done == hp.steps;
         if done % hp.eval_every.max(1) == 0 || last {
-            if let Some(v) = validate(&model, &data, hp, done) {
+            if let Some(v) = validate(&model, &validation, hp, done) {
                 if best.is_none_or(|b| v.loss < b) {
                     best = Some(v.loss);
                     model.save(&run.best())?;
@@ -643,9 +661,64 @@ pub fn train(config: &TrainConfig, out: &Path, options: &TrainOptions) -> Result
             .min_by(|a, b| a.loss.total_cmp(&b.loss))
             .map(|m| (*m).clone()),
         last_validation: vals.last().map(|m| (*m).clone()),
-        train_examples: data.train.len(),
-        validation_examples: data.validation.len(),
+        train_examples,
+        validation_examples,
     })
+}
+
+/// The train examples, one window of `[data] window` examples in memory at
+/// a time (all of them when the window is 0 or covers the file).
+struct TrainWindows<'a> {
+    config: &'a TrainConfig,
+    /// Train examples per window.
+    size: usize,
+    count: usize,
+    /// Optimizer steps spent on one window: one pass over its examples.
+    steps_per_window: i64,
+    loaded: Option<(usize, PairData)>,
+}
+
+impl<'a> TrainWindows<'a> {
+    fn new(config: &'a TrainConfig, hp: &Hyper, train_examples: usize) -> Self {
+        let size = match config.data.window {
+            0 => train_examples.max(1),
+            n => n.min(train_examples.max(1)),
+        };
+        let per_step = hp.batch_size.max(1) * hp.grad_accum.max(1);
+        TrainWindows {
+            config,
+            size,
+            count: train_examples.div_ceil(size).max(1),
+            steps_per_window: size.div_ceil(per_step).max(1) as i64,
+            loaded: None,
+        }
+    }
+
+    /// The window training reads at `step` (loaded when it changes): the
+    /// windows in turn, so a resumed run reads what an uninterrupted one did.
+    fn at(&mut self, step: i64, tokenizer: &CodeTokenizer) -> Result<&PairData> {
+        let index = (step / self.steps_per_window) as usize % self.count;
+        if self.loaded.as_ref().is_none_or(|(i, _)| *i != index) {
+            self.loaded = None; // free the old window before reading the next
+            let range = index * self.size..(index + 1) * self.size;
+            let mut nth = 0;
+            let data = PairData::load_where(
+                &self.config.data.pairs,
+                &self.config.data.variants,
+                tokenizer,
+                &self.config.model.heads,
+                |e| {
+                    if e.split != Split::Train {
+                        return false;
+                    }
+                    nth += 1;
+                    range.contains(&(nth - 1))
+                },
+            )?;
+            self.loaded = Some((index, data));
+        }
+        Ok(&self.loaded.as_ref().expect("loaded above").1)
+    }
 }
 
 fn save_checkpoint(
