@@ -27,8 +27,9 @@ use tracecode_data::{serde_name, ClonePair};
 ///   corpus      standalone functions          corpus.parquet
 ///   trace       the first --trace-functions   traces.parquet
 ///   mine        behavioural clones            mined.jsonl
-///   variants    6 rewrites + 4 mutants each,  variants.parquet
-///               re-traced and labelled
+///   variants    6 rewrites + 4 speculative    variants.parquet
+///               + 4 mutants each, re-traced
+///               and labelled
 ///   pairs       trace positives (rewrites and pairs-{trace,static}.parquet
 ///               mined clones), static ones
 ///   clone       held-out clone benchmark      clone-test.jsonl
@@ -42,9 +43,9 @@ use tracecode_data::{serde_name, ClonePair};
 ///   ablation    trace runs per function at    ablation-runs/
 ///               inference (1, 2, 4); trace     ablate/
 ///               encoding CFG vs raw; positives
-///               from rewrites only, from mined
-///               clones only (three more
-///               training runs)
+///               from sound rewrites only, +
+///               speculative ones, mined clones
+///               only (four more training runs)
 ///   report      HTML + Markdown               report.html, report.md
 ///
 /// Example:

@@ -804,7 +804,7 @@ pub fn build(run: &Path) -> Result<Report> {
     if let Ok(results) = read_results(&run.join("ablate")) {
         sections.push(ablation_section(
             "Ablation grid (retrained models)",
-            "Each setting retrains the model (`tracecode ablate`): base = trace-checked positives from rewrites and mined behavioural clones (near misses as hard negatives); positives-rewrites = rewrites only; positives-behaviour = mined clones only; positives-static / positives-both = unchecked rewrites / trace-checked rewrites only; encoding-raw = trace encoding over raw line sequences instead of CFG blocks.",
+            "Each setting retrains the model (`tracecode ablate`): base = trace-checked positives from sound rewrites, speculative rewrites the traces kept (rejected ones as hard negatives) and mined behavioural clones (near misses as hard negatives); positives-sound = sound rewrites only; positives-speculative = sound and kept speculative rewrites, no mined clones; positives-behaviour = mined clones only; positives-static / positives-both = unchecked rewrites / trace-checked rewrites only; encoding-raw = trace encoding over raw line sequences instead of CFG blocks.",
             &results,
         ));
     }
