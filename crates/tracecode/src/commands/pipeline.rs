@@ -51,6 +51,17 @@ use tracecode_data::{serde_name, ClonePair};
 /// Example:
 ///
 ///   tracecode pipeline --out out
+///
+/// At scale (`--corpus-config configs/corpus.toml`: the stdlib plus pinned
+/// PyPI packages, with every evaluation set's functions removed), the heavy
+/// per-function stages split over N machines: each runs
+///
+///   tracecode pipeline --out out --corpus-config configs/corpus.toml --trace-functions 0 --shard $I/$N
+///
+/// (corpus, then trace and variants of its shard, into out/shards/), and one
+/// then joins the shards and runs everything after them:
+///
+///   tracecode pipeline --out out --corpus-config configs/corpus.toml --trace-functions 0 --merge-shards $N
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct PipelineArgs {
@@ -64,9 +75,25 @@ pub struct PipelineArgs {
     #[arg(long, env = "TRACECODE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Standalone functions to trace (the trace stage resumes up to this many).
+    /// Standalone functions to trace (the trace stage resumes up to this
+    /// many; per shard with --shard); 0: all of them.
     #[arg(long, default_value_t = 1000)]
     pub trace_functions: usize,
+
+    /// Corpus sources from a TOML file (`stdlib`, `pypi`, `inputs`; e.g.
+    /// configs/corpus.toml) instead of the stdlib and MBPP. Functions of the
+    /// evaluation sets (DATA's MBPP and SVEN, --clone-groups) are removed.
+    #[arg(long, value_name = "FILE")]
+    pub corpus_config: Option<PathBuf>,
+
+    /// Run the corpus stage and the trace and variants stages of shard I of
+    /// N only (into OUT/shards/), then stop: one such run per machine.
+    #[arg(long, value_name = "I/N", conflicts_with = "merge_shards")]
+    pub shard: Option<String>,
+
+    /// Join the N shards in OUT/shards/ (see --shard) and run the stages after them.
+    #[arg(long, value_name = "N")]
+    pub merge_shards: Option<u64>,
 
     /// Valid runs to keep per traced function.
     #[arg(long, default_value_t = 8)]
@@ -115,6 +142,129 @@ pub struct PipelineArgs {
     /// encoder (vulnerability probe, summarizer).
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
     pub eval_seeds: Vec<u64>,
+}
+
+/// The sandbox of the main job's runs.
+fn sandbox() -> SandboxArgs {
+    SandboxArgs {
+        workers: None,
+        timeout: 2000,
+        max_events: 100_000,
+        checkpoint: 100,
+    }
+}
+
+fn trace_args(
+    args: &PipelineArgs,
+    corpus: &Path,
+    output: &Path,
+    shard: Option<crate::runner::Shard>,
+) -> super::trace::TraceArgs {
+    super::trace::TraceArgs {
+        corpus: corpus.to_path_buf(),
+        output: output.to_path_buf(),
+        inputs: args.inputs,
+        sandbox: sandbox(),
+        search_rounds: 2,
+        adapt_rounds: 3,
+        canonical: 6,
+        seed: 0,
+        shard: shard.map(|s| format!("{}/{}", s.index, s.count)),
+        limit: (args.trace_functions > 0).then_some(args.trace_functions),
+        all: false,
+        replay: None,
+    }
+}
+
+fn variants_args(traces: &Path, output: &Path) -> super::variants::VariantsArgs {
+    super::variants::VariantsArgs {
+        traces: traces.to_path_buf(),
+        output: output.to_path_buf(),
+        rewrites: 6,
+        speculative: 4,
+        mutants: 4,
+        seed: 0,
+        limit: None,
+        shard: None,
+        sandbox: sandbox(),
+    }
+}
+
+/// Shard `i` of `n`'s traces and variants under OUT/shards/.
+fn shard_paths(out: &Path, i: u64, n: u64) -> (PathBuf, PathBuf) {
+    let dir = out.join("shards");
+    (
+        dir.join(format!("traces.{i}-of-{n}.parquet")),
+        dir.join(format!("variants.{i}-of-{n}.parquet")),
+    )
+}
+
+/// `--shard I/N`: trace and vary one shard of the corpus, then stop. The
+/// variants stage reads the shard's own traces, so shards never wait for
+/// each other.
+fn run_shard(args: &PipelineArgs, corpus: &Path, shard: crate::runner::Shard) -> Result<()> {
+    let (traces, variants) = shard_paths(&args.out, shard.index, shard.count);
+    std::fs::create_dir_all(args.out.join("shards"))?;
+    eprintln!(
+        "[pipeline] shard {}/{}: trace and variants into {}",
+        shard.index,
+        shard.count,
+        args.out.join("shards").display()
+    );
+    super::trace::run(&trace_args(args, corpus, &traces, Some(shard)))?;
+    super::variants::run(&variants_args(&traces, &variants))?;
+    eprintln!(
+        "[pipeline] shard {}/{} done; when all {} are, run the pipeline once more with --merge-shards {}",
+        shard.index, shard.count, shard.count, shard.count
+    );
+    Ok(())
+}
+
+/// `--merge-shards N`: the N shards' traces and variants joined into the
+/// run's own files (once; a rerun finds them merged).
+fn merge_shards(args: &PipelineArgs, n: u64, traces: &Path, variants: &Path) -> Result<()> {
+    if n == 0 {
+        bail!("--merge-shards needs at least 1 shard");
+    }
+    let shards: Vec<(PathBuf, PathBuf)> = (0..n).map(|i| shard_paths(&args.out, i, n)).collect();
+    let missing: Vec<String> = shards
+        .iter()
+        .flat_map(|(t, v)| [t, v])
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--merge-shards {n}: not every shard has finished; missing {}",
+            missing.join(", ")
+        );
+    }
+    for (stage, output, files) in [
+        (
+            super::merge::Stage::Traces,
+            traces,
+            shards.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
+        ),
+        (
+            super::merge::Stage::Variants,
+            variants,
+            shards.iter().map(|s| s.1.clone()).collect(),
+        ),
+    ] {
+        if output.exists() && !args.force {
+            eprintln!(
+                "[pipeline] {} exists: shards already merged",
+                output.display()
+            );
+            continue;
+        }
+        super::merge::run(&super::merge::MergeArgs {
+            stage,
+            shards: files,
+            output: output.to_path_buf(),
+        })?;
+    }
+    Ok(())
 }
 
 /// What the main job cannot do without, checked before any stage runs so a
@@ -177,48 +327,54 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         serde_json::from_str(&std::fs::read_to_string(&summary_path)?)?
     } else {
         eprintln!("[pipeline] corpus: extracting functions");
-        let mbpp =
-            crate::env::data_dir(args.data.as_deref()).map(|d| d.join("search").join("mbpp.jsonl"));
-        let mut inputs = Vec::new();
-        match mbpp {
-            Some(mbpp) if mbpp.is_file() => inputs.push(mbpp),
-            _ => eprintln!(
-                "[pipeline] no MBPP file in the data directory; the corpus is the stdlib alone"
-            ),
-        }
-        let mut corpus_args = corpus::args_for(inputs, true, &corpus_path);
+        let data = crate::env::data_dir(args.data.as_deref());
+        let mbpp = data.as_ref().map(|d| d.join("search").join("mbpp.jsonl"));
+        let mut corpus_args = match &args.corpus_config {
+            Some(config) => {
+                let mut a = corpus::args_for(vec![], false, &corpus_path);
+                a.config = Some(config.clone());
+                let sven = data
+                    .as_ref()
+                    .map(|d| d.join("vuln").join("sven_python_vuln_fix_pairs.jsonl"));
+                a.decontaminate = [mbpp, sven, args.clone_groups.clone()]
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p.is_file())
+                    .collect();
+                a
+            }
+            None => {
+                let mut inputs = Vec::new();
+                match mbpp {
+                    Some(mbpp) if mbpp.is_file() => inputs.push(mbpp),
+                    _ => eprintln!(
+                        "[pipeline] no MBPP file in the data directory; the corpus is the stdlib alone"
+                    ),
+                }
+                corpus::args_for(inputs, true, &corpus_path)
+            }
+        };
         corpus_args.python = args.python.clone();
         let s: CorpusSummary = corpus::run(&corpus_args)?;
         serde_json::to_value(&s)?
     };
     let traces_path = args.out.join("traces.parquet");
-    if args.force && traces_path.exists() {
+    let variants_path = args.out.join("variants.parquet");
+    let shard = crate::runner::Shard::parse_opt(args.shard.as_deref())?;
+    if let Some(shard) = shard {
+        return run_shard(args, &corpus_path, shard);
+    }
+    if let Some(n) = args.merge_shards {
+        merge_shards(args, n, &traces_path, &variants_path)?;
+    }
+    if args.force && traces_path.exists() && args.merge_shards.is_none() {
         std::fs::remove_file(&traces_path)?;
     }
     eprintln!(
         "[pipeline] trace: up to {} standalone functions, {} inputs each",
         args.trace_functions, args.inputs
     );
-    let sandbox = SandboxArgs {
-        workers: None,
-        timeout: 2000,
-        max_events: 100_000,
-        checkpoint: 100,
-    };
-    let trace = super::trace::run(&super::trace::TraceArgs {
-        corpus: corpus_path.clone(),
-        output: traces_path,
-        inputs: args.inputs,
-        sandbox: sandbox.clone(),
-        search_rounds: 2,
-        adapt_rounds: 3,
-        canonical: 6,
-        seed: 0,
-        shard: None,
-        limit: Some(args.trace_functions),
-        all: false,
-        replay: None,
-    })?;
+    let trace = super::trace::run(&trace_args(args, &corpus_path, &traces_path, None))?;
     let trace = serde_json::to_value(&trace)?;
     // Behavioural clones of the corpus: positives for training beside rewrites.
     let mined_path = args.out.join(MINED);
@@ -230,22 +386,11 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         near_miss: 0.5,
     })?;
 
-    let variants_path = args.out.join("variants.parquet");
-    if args.force && variants_path.exists() {
+    if args.force && variants_path.exists() && args.merge_shards.is_none() {
         std::fs::remove_file(&variants_path)?;
     }
     eprintln!("[pipeline] variants: rewrites and mutants of every traced function, re-traced");
-    let variants = super::variants::run(&super::variants::VariantsArgs {
-        traces: args.out.join("traces.parquet"),
-        output: variants_path.clone(),
-        rewrites: 6,
-        speculative: 4,
-        mutants: 4,
-        seed: 0,
-        limit: None,
-        shard: None,
-        sandbox: sandbox.clone(),
-    })?;
+    let variants = super::variants::run(&variants_args(&traces_path, &variants_path))?;
     let mut pairs = Vec::new();
     for positives in [Positives::Trace, Positives::Static] {
         let name = format!("pairs-{}.parquet", serde_name(&positives));
