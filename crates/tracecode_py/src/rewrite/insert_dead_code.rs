@@ -71,18 +71,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn insert_all(src: &str) -> Vec<String> {
-        let pf = ParsedFunction::parse(src).unwrap();
-        let mut outs: Vec<String> = (0..40)
-            .map(|seed| {
-                InsertDeadCode
-                    .apply(&pf, &mut ChaCha8Rng::seed_from_u64(seed))
-                    .unwrap()
-                    .code
-            })
-            .collect();
-        outs.sort();
-        outs.dedup();
-        outs
+        crate::rewrite::distinct_outputs(&InsertDeadCode, src)
     }
 
     #[test]

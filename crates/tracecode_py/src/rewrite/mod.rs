@@ -361,6 +361,22 @@ pub fn random_rewrites(code: &str, steps: usize, seed: u64) -> Result<Variant, E
     Ok(variant)
 }
 
+/// Every distinct code `rewrite` makes of `src` over 40 seeds, sorted: what
+/// a test that every site is a candidate compares.
+#[cfg(test)]
+pub(crate) fn distinct_outputs(rewrite: &dyn Rewrite, src: &str) -> Vec<String> {
+    let pf = ParsedFunction::parse(src).unwrap();
+    let mut outs: Vec<String> = (0..40)
+        .filter_map(|seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rewrite.apply(&pf, &mut rng).ok().map(|r| r.code)
+        })
+        .collect();
+    outs.sort();
+    outs.dedup();
+    outs
+}
+
 /// `renamed a → v0, b → v1`.
 fn renaming_note(renames: &[(String, String)]) -> String {
     let pairs: Vec<String> = renames.iter().map(|(a, b)| format!("{a} → {b}")).collect();

@@ -181,22 +181,10 @@ fn word_start(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     /// Every distinct result over a few seeds, sorted.
     fn commute_all(src: &str) -> Vec<String> {
-        let pf = ParsedFunction::parse(src).unwrap();
-        let mut outs: Vec<String> = (0..40)
-            .filter_map(|seed| {
-                CommuteOperands
-                    .apply(&pf, &mut ChaCha8Rng::seed_from_u64(seed))
-                    .ok()
-                    .map(|r| r.code)
-            })
-            .collect();
-        outs.sort();
-        outs.dedup();
-        outs
+        crate::rewrite::distinct_outputs(&CommuteOperands, src)
     }
 
     #[test]
