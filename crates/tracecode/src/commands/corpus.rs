@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tracecode_data::{write_rows, FunctionRecord, RecordStatus};
-use tracecode_py::extract::{dedup, extract_module, DedupStats, Origin};
+use tracecode_py::extract::{dedent_snippet, dedup, extract_module, DedupStats, Origin};
 
 use crate::env;
 use crate::progress;
@@ -296,7 +296,7 @@ fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>
             .flat_map_iter(|row| {
                 let mut codes: Vec<String> = ["code", "original_string", "vulnerable", "fixed"]
                     .iter()
-                    .filter_map(|k| row[*k].as_str().map(dedent))
+                    .filter_map(|k| row[*k].as_str().map(dedent_snippet))
                     .collect();
                 if let (Some(p), Some(c)) =
                     (row["prompt"].as_str(), row["canonical_solution"].as_str())
@@ -304,7 +304,7 @@ fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>
                     codes.push(format!("{p}{c}"));
                 }
                 let solutions = row["solutions"].as_array().into_iter().flatten();
-                codes.extend(solutions.filter_map(|s| s["code"].as_str().map(dedent)));
+                codes.extend(solutions.filter_map(|s| s["code"].as_str().map(dedent_snippet)));
                 codes
                     .into_iter()
                     .flat_map(|code| extract_module(&code, &origin))
@@ -327,23 +327,6 @@ fn evaluation_hashes(path: &Path, max_file_bytes: u64) -> Result<HashSet<String>
         hashes.len()
     );
     Ok(hashes)
-}
-
-/// `code` with the indentation common to its non-blank lines removed (a
-/// method cut out of its class) and Windows line ends made plain.
-fn dedent(code: &str) -> String {
-    let code = code.replace("\r\n", "\n");
-    let indent = code
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
-        .min()
-        .unwrap_or(0);
-    code.lines()
-        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
 }
 
 /// Extraction with a last line of defence: a panic in the parser on some

@@ -553,6 +553,23 @@ fn token_stats(module: &Module, range: TextRange, docstring: Option<TextRange>) 
     (count, content_id(&norm))
 }
 
+/// `code` with the indentation common to its non-blank lines removed and
+/// Windows line ends made plain: a method cut out of its class (as in SVEN's
+/// snippets) becomes a top-level function that parses.
+pub fn dedent_snippet(code: &str) -> String {
+    let code = code.replace("\r\n", "\n");
+    let indent = code
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    code.lines()
+        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The set of ids for `rows` that are duplicates of an earlier row, exact
 /// (same code) or near (same identifier-normalised tokens).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -370,3 +370,11 @@ fn methods_of_classes_made_without_arguments_run_on_an_instance() {
         Some("None")
     );
 }
+
+#[test]
+fn dedent_snippet_makes_cut_out_methods_top_level() {
+    assert_eq!(
+        dedent_snippet("    def f(self):\r\n      return 1\r\n\r\n"),
+        "def f(self):\n  return 1\n"
+    );
+}

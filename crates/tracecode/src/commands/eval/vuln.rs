@@ -28,22 +28,6 @@ struct SvenPair {
     fixed: String,
 }
 
-/// SVEN's snippets are methods cut out of classes (indented, CRLF): make
-/// them look like the top-level functions every encoder was trained on.
-fn normalize(code: &str) -> String {
-    let code = code.replace("\r\n", "\n");
-    let indent = code
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    code.lines()
-        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     let path = ctx
         .sven()
@@ -68,7 +52,7 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
     let mut is_train = Vec::new();
     for p in &pairs {
         for (code, label) in [(&p.vulnerable, 1), (&p.fixed, 0)] {
-            texts.push(normalize(code));
+            texts.push(tracecode_py::extract::dedent_snippet(code));
             labels.push(label);
             is_train.push(p.split == "train");
         }
@@ -137,15 +121,4 @@ pub fn run(ctx: &TaskContext, encoder: &Encoder) -> Result<Outcome> {
         notes,
         extra: json!({ "seeds": ctx.args.seeds, "l2": l2s, "macro_f1": f1s }),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn normalize_dedents_methods() {
-        assert_eq!(
-            super::normalize("    def f(self):\r\n      return 1\r\n"),
-            "def f(self):\n  return 1"
-        );
-    }
 }
