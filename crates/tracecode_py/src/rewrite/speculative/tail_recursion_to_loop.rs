@@ -1,15 +1,21 @@
 //! Self tail calls become a loop: the body (after the docstring) is wrapped
-//! in `while True:` and each `return f(a, b)` rebinds the parameters and
+//! in `while True:` and each `return f(a, b)` rebinds the loop's state and
 //! starts over.
 //!
 //! ```python
 //! def gcd(a, b):                    def gcd(a, b):
-//!     if b == 0:                        while True:
-//!         return abs(a)      →              if b == 0:
-//!     return gcd(b, a % b)                      return abs(a)
-//!                                           a, b = b, a % b
+//!     if b == 0:                        a0, b0 = a, b
+//!         return abs(a)      →          while True:
+//!     return gcd(b, a % b)                  if b0 == 0:
+//!                                               return abs(a0)
+//!                                           a0, b0 = b0, a0 % b0
 //!                                           continue
 //! ```
+//!
+//! In the top-level function the loop runs on copies of the parameters
+//! (fresh names): the parameters keep the values the call bound, as in the
+//! recursive original's frame, so a correct rewrite is trace-equivalent
+//! (a nested function's loop rebinds its parameters directly).
 //!
 //! Only functions with plain positional parameters (no `*args`, `**kw` or
 //! keyword-only ones; not methods, whose first is `self` or `cls`) whose
@@ -27,11 +33,12 @@
 
 use rand_chacha::ChaCha8Rng;
 use ruff_python_ast::helpers::any_over_body;
+use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, OperatorPrecedence, Stmt, StmtFunctionDef, StmtReturn};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::edit::{apply_edits, EditError, ParsedFunction, TextEdit};
-use crate::rewrite::names::CONVENTIONAL;
+use crate::rewrite::names::{Taken, CONVENTIONAL};
 use crate::rewrite::support::{indent_unit, is_docstring, operand, pick, reindent, suites};
 use crate::rewrite::{Rewrite, RewriteKind, Rewritten};
 
@@ -53,6 +60,11 @@ impl Rewrite for TailRecursionToLoop {
             .collect();
         let (def, range, text) = pick(sites, rng, "no self tail call")?;
         let code = apply_edits(f.source, vec![TextEdit::replace(range, text)])?;
+        let code = if def.range() == f.def().range() {
+            loop_on_copies(&code)?
+        } else {
+            code
+        };
         let note = format!(
             "line {}: tail calls of {} → while loop",
             f.line_number(def.start()),
@@ -147,6 +159,64 @@ fn to_loop(f: &ParsedFunction, def: &StmtFunctionDef) -> Option<(TextRange, Stri
     Some((whole, text))
 }
 
+/// `code` (the top-level function turned into a `while True:` loop) with
+/// the loop reading and rebinding fresh copies of the parameters, bound
+/// right before it.
+fn loop_on_copies(code: &str) -> Result<String, EditError> {
+    let f = ParsedFunction::parse(code)?;
+    let def = f.def();
+    let params: Vec<&str> = def
+        .parameters
+        .posonlyargs
+        .iter()
+        .chain(&def.parameters.args)
+        .map(|p| p.parameter.name.as_str())
+        .collect();
+    let body = &def.body[usize::from(is_docstring(&def.body[0]))..];
+    let Some(Stmt::While(looped)) = body.first() else {
+        return Err(EditError::NotApplicable("no loop to copy into".into()));
+    };
+    let mut taken = Taken::from_source(code);
+    let copies: Vec<String> = params.iter().map(|p| taken.fresh(p)).collect();
+    let mut uses = ParamUses {
+        params: &params,
+        found: Vec::new(),
+    };
+    uses.visit_stmt(&Stmt::While(looped.clone()));
+    let mut edits: Vec<TextEdit> = uses
+        .found
+        .into_iter()
+        .map(|(range, i)| TextEdit::replace(range, copies[i].clone()))
+        .collect();
+    edits.push(TextEdit::insert(
+        f.line_start(looped.start()),
+        format!(
+            "{}{} = {}\n",
+            f.indent_at(looped.start()),
+            copies.join(", "),
+            params.join(", ")
+        ),
+    ));
+    apply_edits(code, edits)
+}
+
+/// Every name expression reading or binding a parameter, with its index.
+struct ParamUses<'p> {
+    params: &'p [&'p str],
+    found: Vec<(TextRange, usize)>,
+}
+
+impl<'a> Visitor<'a> for ParamUses<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(n) = expr {
+            if let Some(i) = self.params.iter().position(|p| *p == n.id.as_str()) {
+                self.found.push((n.range(), i));
+            }
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
 /// Collects the `return name(a1, ..., an)` statements of `stmts` in source
 /// order; `None` when one sits inside a loop, `try` or `with` (`guarded`),
 /// or when a nested `def`/`class` or a `global`/`nonlocal` of the name
@@ -230,11 +300,11 @@ mod tests {
     }
 
     #[test]
-    fn wraps_the_body_and_rebinds_parameters() {
+    fn wraps_the_body_and_loops_on_copies_of_the_parameters() {
         let src = "def gcd(a, b):\n    \"\"\"Euclid.\"\"\"\n    # b shrinks every time\n    if b == 0:\n        return abs(a)\n    return gcd(b, a % b)  # tail call\n";
         assert_eq!(
             rewrite(src).unwrap(),
-            "def gcd(a, b):\n    \"\"\"Euclid.\"\"\"\n    # b shrinks every time\n    while True:\n        if b == 0:\n            return abs(a)\n        a, b = b, a % b\n        continue  # tail call\n"
+            "def gcd(a, b):\n    \"\"\"Euclid.\"\"\"\n    # b shrinks every time\n    a0, b0 = a, b\n    while True:\n        if b0 == 0:\n            return abs(a0)\n        a0, b0 = b0, a0 % b0\n        continue  # tail call\n"
         );
     }
 
@@ -243,7 +313,7 @@ mod tests {
         let src = "def walk(node, depth):\n    if node is None: return depth\n    print(node.value)\n    if node.next: return walk(node.next, depth + 1)\n    elif node.skip:\n        return walk(\n            node.skip.next,\n            depth)\n    depth = 0\n";
         assert_eq!(
             rewrite(src).unwrap(),
-            "def walk(node, depth):\n    while True:\n        if node is None: return depth\n        print(node.value)\n        if node.next: node, depth = node.next, depth + 1; continue\n        elif node.skip:\n            node, depth = node.skip.next, depth\n            continue\n        depth = 0\n        return\n"
+            "def walk(node, depth):\n    node0, depth0 = node, depth\n    while True:\n        if node0 is None: return depth0\n        print(node0.value)\n        if node0.next: node0, depth0 = node0.next, depth0 + 1; continue\n        elif node0.skip:\n            node0, depth0 = node0.skip.next, depth0\n            continue\n        depth0 = 0\n        return\n"
         );
     }
 
@@ -254,7 +324,7 @@ mod tests {
         let src = "def down(n):\n    if n <= 0:\n        return 0\n    return down(n - 1)\n";
         assert_eq!(
             rewrite(src).unwrap(),
-            "def down(n):\n    while True:\n        if n <= 0:\n            return 0\n        n = n - 1\n        continue\n"
+            "def down(n):\n    n0 = n\n    while True:\n        if n0 <= 0:\n            return 0\n        n0 = n0 - 1\n        continue\n"
         );
     }
 
