@@ -229,7 +229,8 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     summarize(&args.output)
 }
 
-/// Folds a traces file into its summary (streamed) and prints it.
+/// Folds a traces file into its summary (streamed), writes
+/// `<file>.summary.json` and prints it.
 pub fn summarize(path: &std::path::Path) -> Result<TraceSummary> {
     let mut summary = TraceSummary::default();
     tracecode_data::for_each_row(path, |r: TraceRecord| {
@@ -237,6 +238,10 @@ pub fn summarize(path: &std::path::Path) -> Result<TraceSummary> {
         Ok(())
     })?;
     summary.finish();
+    let summary_path = std::path::PathBuf::from(format!("{}.summary.json", path.display()));
+    tracecode_data::io::atomic_write(&summary_path, |f| {
+        Ok(serde_json::to_writer_pretty(f, &summary)?)
+    })?;
     print_summary(&summary, path);
     Ok(summary)
 }
