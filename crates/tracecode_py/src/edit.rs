@@ -252,35 +252,65 @@ impl Variant {
     }
 }
 
-/// Renames the keyword arguments of the call expression `call` (e.g.
-/// `f(1, key=2)`) whose names were renamed as parameters, so a call recorded
-/// for the original function binds the same way on a variant. Calls that do
-/// not parse, or are not calls, are returned unchanged.
-pub fn rename_call_keywords<S: AsRef<str>>(call: &str, renames: &[(S, S)]) -> String {
+/// Renames, in the call expression `call` recorded for the function named
+/// `function` (e.g. `f(1, key=2)`, or `list(f(xs, n=2))` as a doctest writes
+/// it), the keyword arguments of every call to `function` whose names were
+/// renamed as parameters, so the call binds the same way on a variant. A
+/// call is to `function` when its callee is that name or an attribute of
+/// that name (`Solution().f(...)`). Calls that do not parse are returned
+/// unchanged.
+pub fn rename_call_keywords<S: AsRef<str>>(
+    call: &str,
+    function: &str,
+    renames: &[(S, S)],
+) -> String {
+    use ruff_python_ast::visitor::{walk_expr, Visitor};
+    use ruff_python_ast::Expr;
+
+    struct Keywords<'r, S> {
+        function: &'r str,
+        renames: &'r [(S, S)],
+        edits: Vec<TextEdit>,
+    }
+    impl<'a, S: AsRef<str>> Visitor<'a> for Keywords<'_, S> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(c) = expr {
+                let callee = match c.func.as_ref() {
+                    Expr::Name(n) => Some(n.id.as_str()),
+                    Expr::Attribute(a) => Some(a.attr.as_str()),
+                    _ => None,
+                };
+                if callee == Some(self.function) {
+                    for k in &c.arguments.keywords {
+                        let Some(arg) = k.arg.as_ref() else { continue };
+                        if let Some((_, to)) = self
+                            .renames
+                            .iter()
+                            .find(|(from, _)| from.as_ref() == arg.as_str())
+                        {
+                            self.edits.push(TextEdit::replace(arg.range(), to.as_ref()));
+                        }
+                    }
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+
     if renames.is_empty() {
         return call.to_string();
     }
     let Ok(parsed) = ruff_python_parser::parse_expression(call) else {
         return call.to_string();
     };
-    let Some(expr) = parsed.expr().as_call_expr() else {
-        return call.to_string();
+    let mut keywords = Keywords {
+        function,
+        renames,
+        edits: Vec::new(),
     };
-    let edits: Vec<TextEdit> = expr
-        .arguments
-        .keywords
-        .iter()
-        .filter_map(|k| {
-            let arg = k.arg.as_ref()?;
-            let (_, to) = renames
-                .iter()
-                .find(|(from, _)| from.as_ref() == arg.as_str())?;
-            Some(TextEdit::replace(arg.range(), to.as_ref()))
-        })
-        .collect();
-    if edits.is_empty() {
-        return call.to_string();
-    }
+    keywords.visit_expr(parsed.expr());
+    let mut edits = keywords.edits;
+    edits.sort_by_key(|e| e.range.start());
     let mut out = call.to_string();
     for e in edits.iter().rev() {
         out.replace_range(
@@ -334,19 +364,23 @@ mod tests {
     #[test]
     fn call_keywords_follow_parameter_renames() {
         let renames = [("n", "v0"), ("xs", "v1")];
+        let rename = |call: &str| rename_call_keywords(call, "f", &renames);
         assert_eq!(
-            rename_call_keywords("f([1, 2], n=3, key=len)", &renames),
+            rename("f([1, 2], n=3, key=len)"),
             "f([1, 2], v0=3, key=len)"
         );
+        assert_eq!(rename("f(xs=[], n=1)"), "f(v1=[], v0=1)");
+        assert_eq!(rename("f(**{'n': 1})"), "f(**{'n': 1})");
+        assert_eq!(rename("not a call("), "not a call(");
+        // Inside a doctest's wrapper, and as a method; other calls keep theirs.
         assert_eq!(
-            rename_call_keywords("f(xs=[], n=1)", &renames),
-            "f(v1=[], v0=1)"
+            rename("list(f(range(3), n=2, key=g(n=1)))"),
+            "list(f(range(3), v0=2, key=g(n=1)))"
         );
         assert_eq!(
-            rename_call_keywords("f(**{'n': 1})", &renames),
-            "f(**{'n': 1})"
+            rename("Solution().f(xs=[1], n=0)"),
+            "Solution().f(v1=[1], v0=0)"
         );
-        assert_eq!(rename_call_keywords("not a call(", &renames), "not a call(");
     }
 
     #[test]

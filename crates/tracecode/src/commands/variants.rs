@@ -247,13 +247,15 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
         return vec![];
     };
     let code = Code::new(&t.context, &t.code, cfg);
+    // The name calls reach the function by (a method's last component).
+    let function = t.qualname.rsplit('.').next().unwrap_or(&t.qualname);
     let run_all =
         |code: &Code, renames: &[(String, String)], limits: &[Limits]| -> Vec<TracedRun> {
             t.runs
                 .iter()
                 .zip(limits)
                 .map(|(r, limits)| {
-                    let call = rename_call_keywords(&r.call, renames);
+                    let call = rename_call_keywords(&r.call, function, renames);
                     runner.trace_call(code, &call, &r.strategy, limits)
                 })
                 .collect()
