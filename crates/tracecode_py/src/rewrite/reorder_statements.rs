@@ -9,13 +9,12 @@
 //! statements inside `try`, `with` or nested functions are left alone.
 
 use rand_chacha::ChaCha8Rng;
-use ruff_text_size::Ranged;
 
 use super::effects::Effects;
 use super::names::Facts;
-use super::support::{pick, suites, swap_regions};
+use super::support::swap_adjacent;
 use super::{Rewrite, RewriteKind, Rewritten};
-use crate::edit::{apply_edits, EditError, ParsedFunction};
+use crate::edit::{EditError, ParsedFunction};
 
 pub struct ReorderStatements;
 
@@ -26,37 +25,25 @@ impl Rewrite for ReorderStatements {
 
     fn apply(&self, f: &ParsedFunction, rng: &mut ChaCha8Rng) -> Result<Rewritten, EditError> {
         let facts = Facts::new(f);
-        let mut pairs = Vec::new();
-        for suite in suites(f.def()).into_iter().filter(|s| !s.guarded) {
-            let stmts = &suite.stmts[suite.fixed_prefix()..];
-            for pair in stmts.windows(2) {
-                let (a, b) = (&pair[0], &pair[1]);
+        swap_adjacent(
+            f,
+            rng,
+            |suite| !suite.guarded,
+            |a, b| {
                 if !f.owns_lines(a) || !f.owns_lines(b) {
-                    continue;
+                    return false;
                 }
-                let (Some(ea), Some(eb)) = (
+                match (
                     Effects::of_assignment(a, &facts),
                     Effects::of_assignment(b, &facts),
-                ) else {
-                    continue;
-                };
-                if ea.commutes_with(&eb) {
-                    pairs.push((a, b));
+                ) {
+                    (Some(ea), Some(eb)) => ea.commutes_with(&eb),
+                    _ => false,
                 }
-            }
-        }
-        let (a, b) = pick(pairs, rng, "no two adjacent independent assignments")?;
-        let code = apply_edits(f.source, swap_regions(f, f.line_range(a), f.line_range(b)))?;
-        let note = format!(
-            "swapped lines {} and {}",
-            f.line_number(a.start()),
-            f.line_number(b.start())
-        );
-        Ok(Rewritten {
-            code,
-            renames: vec![],
-            note,
-        })
+            },
+            "no two adjacent independent assignments",
+            "",
+        )
     }
 }
 

@@ -292,6 +292,42 @@ pub(super) fn reindent(
     Some(lines.collect())
 }
 
+/// Swaps one pair of adjacent statements (after each docstring) of the
+/// suites `in_suite` accepts, picked with `rng` among the pairs `swappable`
+/// accepts; whole lines move, so trailing comments travel along. `none`
+/// says why nothing applies, `how` ends the note.
+pub(super) fn swap_adjacent(
+    f: &ParsedFunction,
+    rng: &mut ChaCha8Rng,
+    in_suite: impl Fn(&Suite) -> bool,
+    mut swappable: impl FnMut(&Stmt, &Stmt) -> bool,
+    none: &str,
+    how: &str,
+) -> Result<super::Rewritten, EditError> {
+    let mut pairs = Vec::new();
+    for suite in suites(f.def()).into_iter().filter(|s| in_suite(s)) {
+        let stmts = &suite.stmts[suite.fixed_prefix()..];
+        for pair in stmts.windows(2) {
+            if swappable(&pair[0], &pair[1]) {
+                pairs.push((&pair[0], &pair[1]));
+            }
+        }
+    }
+    let (a, b) = pick(pairs, rng, none)?;
+    let code =
+        crate::edit::apply_edits(f.source, swap_regions(f, f.line_range(a), f.line_range(b)))?;
+    let note = format!(
+        "swapped lines {} and {}{how}",
+        f.line_number(a.start()),
+        f.line_number(b.start())
+    );
+    Ok(super::Rewritten {
+        code,
+        renames: vec![],
+        note,
+    })
+}
+
 /// Picks one of `sites` with `rng`, or says why there is none.
 pub(super) fn pick<T>(mut sites: Vec<T>, rng: &mut ChaCha8Rng, none: &str) -> Result<T, EditError> {
     if sites.is_empty() {

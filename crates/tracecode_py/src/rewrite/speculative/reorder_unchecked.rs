@@ -6,10 +6,9 @@
 
 use rand_chacha::ChaCha8Rng;
 use ruff_python_ast::Stmt;
-use ruff_text_size::Ranged;
 
-use crate::edit::{apply_edits, EditError, ParsedFunction};
-use crate::rewrite::support::{pick, suites, swap_regions};
+use crate::edit::{EditError, ParsedFunction};
+use crate::rewrite::support::swap_adjacent;
 use crate::rewrite::{Rewrite, RewriteKind, Rewritten};
 
 pub struct ReorderUnchecked;
@@ -26,27 +25,14 @@ impl Rewrite for ReorderUnchecked {
                 Stmt::Assign(_) | Stmt::AugAssign(_) | Stmt::AnnAssign(_) | Stmt::Expr(_)
             ) && f.owns_lines(s)
         };
-        let mut pairs = Vec::new();
-        for suite in suites(f.def()) {
-            let stmts = &suite.stmts[suite.fixed_prefix()..];
-            for pair in stmts.windows(2) {
-                if simple(&pair[0]) && simple(&pair[1]) && f.text(&pair[0]) != f.text(&pair[1]) {
-                    pairs.push((&pair[0], &pair[1]));
-                }
-            }
-        }
-        let (a, b) = pick(pairs, rng, "no two adjacent simple statements")?;
-        let code = apply_edits(f.source, swap_regions(f, f.line_range(a), f.line_range(b)))?;
-        let note = format!(
-            "swapped lines {} and {} unchecked",
-            f.line_number(a.start()),
-            f.line_number(b.start())
-        );
-        Ok(Rewritten {
-            code,
-            renames: vec![],
-            note,
-        })
+        swap_adjacent(
+            f,
+            rng,
+            |_| true,
+            |a, b| simple(a) && simple(b) && f.text(a) != f.text(b),
+            "no two adjacent simple statements",
+            " unchecked",
+        )
     }
 }
 
