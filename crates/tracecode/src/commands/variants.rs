@@ -9,6 +9,7 @@ use clap::Args;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 use tracecode_data::equivalence::{judge, Rule, Verdict};
 use tracecode_data::schema::{content_id, serde_name};
@@ -462,6 +463,9 @@ pub struct VariantsSummary {
     pub speculative_rejections: BTreeMap<String, Vec<String>>,
 }
 
+/// Originals matched against every rewrite kind at once.
+const PATTERN_BATCH: usize = 1024;
+
 /// Accumulates a [`VariantsSummary`] one row at a time.
 #[derive(Default)]
 struct SummaryTally {
@@ -469,6 +473,8 @@ struct SummaryTally {
     /// Deterministic originals, and trace-equivalent rewrites per function.
     stable: Vec<String>,
     equivalent_rewrites: HashMap<String, usize>,
+    /// Originals whose patterns are still to be counted (see `count_patterns`).
+    originals: Vec<(String, String)>,
     /// (function, kind) pairs where the kind's pattern occurs in the original.
     applicable: HashSet<(String, String)>,
     /// (function, kind) pairs where the kind fired.
@@ -512,13 +518,10 @@ impl SummaryTally {
                 } else {
                     self.stable.push(r.function_id.clone());
                 }
-                for kind in applicable_kinds(&r.trace.code) {
-                    s.coverage_by_kind
-                        .entry(kind.name().to_string())
-                        .or_default()
-                        .applicable += 1;
-                    self.applicable
-                        .insert((r.function_id.clone(), kind.name().to_string()));
+                self.originals
+                    .push((r.function_id.clone(), r.trace.code.clone()));
+                if self.originals.len() >= PATTERN_BATCH {
+                    self.count_patterns();
                 }
             }
             VariantRole::Rewrite => {
@@ -557,7 +560,32 @@ impl SummaryTally {
         }
     }
 
+    /// Which kinds' patterns occur in the buffered originals: every kind
+    /// tried on each (parsing and matching are most of a summary's time),
+    /// in parallel, a batch at a time so memory stays bounded.
+    fn count_patterns(&mut self) {
+        let found: Vec<(String, Vec<RewriteKind>)> = std::mem::take(&mut self.originals)
+            .into_par_iter()
+            .map(|(id, code)| {
+                let kinds = applicable_kinds(&code);
+                (id, kinds)
+            })
+            .collect();
+        for (id, kinds) in found {
+            for kind in kinds {
+                self.summary
+                    .coverage_by_kind
+                    .entry(kind.name().to_string())
+                    .or_default()
+                    .applicable += 1;
+                self.applicable
+                    .insert((id.clone(), kind.name().to_string()));
+            }
+        }
+    }
+
     fn finish(mut self) -> VariantsSummary {
+        self.count_patterns();
         self.summary.with_three_equivalent_rewrites = self
             .stable
             .iter()
