@@ -319,12 +319,18 @@ pub fn package_units(python: &Path, import_name: &str) -> Result<Vec<Unit>> {
     }
 }
 
-/// A PyPI distribution `name==version`, downloaded with pip into the cache
-/// (wheel or sdist) and unpacked once; later runs reuse the unpacked tree.
-pub fn pypi_units(python: &Path, spec: &str) -> Result<Vec<Unit>> {
+/// Errors unless `spec` pins one version (`NAME==VERSION`), so corpora are reproducible.
+pub fn check_pin(spec: &str) -> Result<()> {
     if !spec.contains("==") {
         bail!("--pypi takes NAME==VERSION (pinned, so corpora are reproducible), got {spec:?}");
     }
+    Ok(())
+}
+
+/// A PyPI distribution `name==version`, downloaded with pip into the cache
+/// (wheel or sdist) and unpacked once; later runs reuse the unpacked tree.
+pub fn pypi_units(python: &Path, spec: &str) -> Result<Vec<Unit>> {
+    check_pin(spec)?;
     let slug: String = spec
         .chars()
         .map(|c| {

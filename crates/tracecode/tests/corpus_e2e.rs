@@ -130,6 +130,34 @@ fn pinned_pypi_package_is_downloaded_and_extracted() {
 }
 
 #[test]
+fn a_package_pip_cannot_fetch_is_named_in_the_summary_and_the_rest_is_extracted() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("mod.py");
+    std::fs::write(&src, "def double(x):\n    return 2 * x\n").unwrap();
+    let out = dir.path().join("c.parquet");
+    let missing = "tracecode-no-such-distribution==0.0.1";
+    tracecode(
+        &[
+            "corpus",
+            src.to_str().unwrap(),
+            "--pypi",
+            missing,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let rows: Vec<FunctionRecord> = read_rows(&out).unwrap();
+    assert_eq!(ok_rows(&rows).len(), 1);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("c.parquet.summary.json")).unwrap(),
+    )
+    .unwrap();
+    let reason = summary["unavailable"][missing].as_str().unwrap();
+    assert!(reason.contains("pip could not download"), "{reason}");
+}
+
+#[test]
 fn malformed_inputs_become_error_rows_and_the_run_completes() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");

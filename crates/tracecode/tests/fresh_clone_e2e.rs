@@ -83,7 +83,9 @@ fn pipeline_runs_from_a_bare_clone_to_a_finished_report() {
             "--out",
             out_s,
             "--trace-functions",
-            "60",
+            "20",
+            "--trace-mbpp",
+            "40",
             "--inputs",
             "3",
             "--train-steps",
@@ -111,6 +113,31 @@ fn pipeline_runs_from_a_bare_clone_to_a_finished_report() {
     );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(out.join("report.html").is_file());
+
+    // The default corpus is the clone's configs/corpus.toml (the stdlib and
+    // pinned packages) plus MBPP; the traced functions are MBPP's first ones
+    // and a sample of the rest.
+    let corpus: Vec<tracecode_data::FunctionRecord> =
+        tracecode_data::read_rows(&out.join("corpus.parquet")).unwrap();
+    let source_of: std::collections::HashMap<&str, &str> = corpus
+        .iter()
+        .map(|r| (r.id.as_str(), r.source.as_str()))
+        .collect();
+    assert!(
+        corpus.iter().any(|r| r.source == "pypi"),
+        "packages in the corpus"
+    );
+    let traced: Vec<tracecode_data::TraceRecord> =
+        tracecode_data::read_rows(&out.join("traces.parquet")).unwrap();
+    let mbpp = traced
+        .iter()
+        .filter(|t| source_of[t.id.as_str()] == "mbpp")
+        .count();
+    assert!(
+        mbpp >= 40 && traced.len() > mbpp + 10,
+        "{mbpp} MBPP of {} traced",
+        traced.len()
+    );
 
     // Every task is scored, or skipped with its reason; with the shipped
     // data, the data-dependent tasks are scored.

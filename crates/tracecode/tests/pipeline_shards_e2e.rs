@@ -39,7 +39,9 @@ fn shards_run_apart_and_merge_into_one_finished_run() {
             "--config",
             config.to_str().unwrap(),
             "--trace-functions",
-            "12",
+            "6",
+            "--trace-mbpp",
+            "6",
             "--inputs",
             "3",
             "--train-steps",
@@ -80,13 +82,14 @@ fn shards_run_apart_and_merge_into_one_finished_run() {
         let out = run(&["--shard", shard]);
         assert!(String::from_utf8_lossy(&out.stderr).contains("--merge-shards 2"));
     }
-    // The corpus left the evaluation sets out (MBPP, SVEN here).
+    // The corpus left the evaluation sets out (SVEN here; MBPP is an input,
+    // split by function like the rest).
     let summary: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("corpus.parquet.summary.json")).unwrap(),
     )
     .unwrap();
     assert!(
-        summary["evaluation_functions"].as_u64().unwrap() > 900,
+        summary["evaluation_functions"].as_u64().unwrap() > 300,
         "{summary}"
     );
     assert!(summary["decontaminated"].is_u64());

@@ -121,6 +121,9 @@ pub struct CorpusArgs {
 pub struct CorpusSummary {
     pub output: PathBuf,
     pub inputs: usize,
+    /// PyPI sources that could not be fetched, with the reason; the corpus
+    /// holds the other sources.
+    pub unavailable: BTreeMap<String, String>,
     pub extracted: usize,
     pub errors: BTreeMap<String, usize>,
     pub duplicates: DedupCounts,
@@ -162,12 +165,29 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
     for package in &args.packages {
         units.extend(sources::package_units(&python, package)?);
     }
+    // A package pip cannot fetch (offline, a withdrawn release) is named in
+    // the summary and the rest of the corpus is still extracted.
+    let mut unavailable = BTreeMap::new();
     for spec in args.pypi.iter().chain(&config.pypi) {
-        let before = units.len();
-        units.extend(sources::pypi_units(&python, spec)?);
-        eprintln!("[corpus] {spec}: {} files", units.len() - before);
+        sources::check_pin(spec)?;
+        match sources::pypi_units(&python, spec) {
+            Ok(found) => {
+                eprintln!("[corpus] {spec}: {} files", found.len());
+                units.extend(found);
+            }
+            Err(e) => {
+                eprintln!("[corpus] WARNING: {spec} skipped: {e:#}");
+                unavailable.insert(spec.clone(), format!("{e:#}"));
+            }
+        }
     }
     if units.is_empty() {
+        if !unavailable.is_empty() {
+            bail!(
+                "nothing to extract: no PyPI source could be fetched ({})",
+                unavailable.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
         bail!("nothing to extract: give files, directories or JSONL datasets, or --stdlib / --package / --pypi");
     }
 
@@ -185,6 +205,7 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
 
     let mut summary = CorpusSummary {
         inputs: units.len(),
+        unavailable,
         extracted: rows.iter().filter(|r| r.is_ok()).count(),
         ..Default::default()
     };
@@ -415,6 +436,9 @@ fn print_summary(s: &CorpusSummary) {
         s.duplicates.near
     ));
     let skipped: usize = s.skipped.values().sum();
+    for (spec, reason) in &s.unavailable {
+        out.push_str(&format!("  unavailable  {spec}: {reason}\n"));
+    }
     if s.evaluation_functions > 0 {
         out.push_str(&format!(
             "  decontaminated {:>6}  (same normalised code as one of {} evaluation functions)\n",

@@ -15,17 +15,24 @@ use tracecode_data::{serde_name, ClonePair};
 
 /// Run every stage on the default corpus, end to end, and write the report.
 ///
-/// The default corpus is the local CPython standard library plus MBPP
-/// (DATA/search/mbpp.jsonl; DATA is `data/` of the TraceCode checkout, which
-/// ships MBPP and the SVEN pairs). Required inputs (the Python whose stdlib is
-/// read, the training configuration, an explicit --data) are checked before
-/// any stage runs; an evaluation task whose data is missing is skipped with
-/// its reason in the report. Each stage writes its output
-/// under `--out` and is skipped (or resumed) on a rerun, so an interrupted
-/// run continues where it stopped (`--force` redoes everything):
+/// The default corpus is configs/corpus.toml of the TraceCode checkout: the
+/// local CPython standard library plus pinned pure-Python PyPI packages
+/// (downloaded with pip into the cache once; one that cannot be fetched is
+/// named in the report and the rest is used), plus MBPP
+/// (DATA/search/mbpp.jsonl; DATA is `data/` of the checkout, which ships MBPP
+/// and the SVEN pairs), whose problems carry the nl-search and summarization
+/// tasks. Functions of the other evaluation sets (SVEN, --clone-groups) are
+/// removed. The trace stage takes every MBPP function (--trace-mbpp) and a
+/// seeded sample of --trace-functions standalone functions of the whole
+/// corpus. Required inputs (the Python whose stdlib is read, the training
+/// configuration, an explicit --data) are checked before any stage runs; an
+/// evaluation task whose data is missing is skipped with its reason in the
+/// report. Each stage writes its output under `--out` and is skipped (or
+/// resumed) on a rerun, so an interrupted run continues where it stopped
+/// (`--force` redoes everything):
 ///
 ///   corpus      standalone functions          corpus.parquet
-///   trace       the first --trace-functions   traces.parquet
+///   trace       MBPP's and a sample           traces.parquet
 ///   mine        behavioural clones            mined.jsonl
 ///   variants    6 rewrites + 4 speculative    variants.parquet
 ///               + 4 mutants each, re-traced
@@ -52,16 +59,17 @@ use tracecode_data::{serde_name, ClonePair};
 ///
 ///   tracecode pipeline --out out
 ///
-/// At scale (`--corpus-config configs/corpus.toml`: the stdlib plus pinned
-/// PyPI packages, with every evaluation set's functions removed), the heavy
+/// The stdlib alone (no download): --corpus-config configs/corpus-stdlib.toml.
+///
+/// At scale (every standalone function, --trace-functions 0), the heavy
 /// per-function stages split over N machines: each runs
 ///
-///   tracecode pipeline --out out --corpus-config configs/corpus.toml --trace-functions 0 --shard $I/$N
+///   tracecode pipeline --out out --trace-functions 0 --shard $I/$N
 ///
 /// (corpus, then trace and variants of its shard, into out/shards/), and one
 /// then joins the shards and runs everything after them:
 ///
-///   tracecode pipeline --out out --corpus-config configs/corpus.toml --trace-functions 0 --merge-shards $N
+///   tracecode pipeline --out out --trace-functions 0 --merge-shards $N
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct PipelineArgs {
@@ -75,14 +83,22 @@ pub struct PipelineArgs {
     #[arg(long, env = "TRACECODE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Standalone functions to trace (the trace stage resumes up to this
-    /// many; per shard with --shard); 0: all of them.
+    /// Standalone functions to trace: a seeded sample of the whole corpus,
+    /// the same on every rerun (per shard with --shard); 0: all of them.
     #[arg(long, default_value_t = 1000)]
     pub trace_functions: usize,
 
-    /// Corpus sources from a TOML file (`stdlib`, `pypi`, `inputs`; e.g.
-    /// configs/corpus.toml) instead of the stdlib and MBPP. Functions of the
-    /// evaluation sets (DATA's MBPP and SVEN, --clone-groups) are removed.
+    /// The corpus' first M standalone functions are traced besides the
+    /// sample: MBPP's (its first input), whose problems carry the nl-search
+    /// and summarization tasks.
+    #[arg(long, default_value_t = 1000, value_name = "M")]
+    pub trace_mbpp: usize,
+
+    /// Corpus sources, a TOML file (`stdlib`, `pypi`, `inputs`; default:
+    /// configs/corpus.toml of the checkout, the stdlib plus pinned packages;
+    /// configs/corpus-stdlib.toml: the stdlib alone). MBPP is added to it;
+    /// functions of the other evaluation sets (DATA's SVEN, --clone-groups)
+    /// are removed.
     #[arg(long, value_name = "FILE")]
     pub corpus_config: Option<PathBuf>,
 
@@ -170,7 +186,9 @@ fn trace_args(
         canonical: 6,
         seed: 0,
         shard: shard.map(|s| format!("{}/{}", s.index, s.count)),
-        limit: (args.trace_functions > 0).then_some(args.trace_functions),
+        limit: (args.trace_functions > 0).then_some(args.trace_mbpp),
+        sample: (args.trace_functions > 0).then_some(args.trace_functions),
+        sample_seed: 0,
         all: false,
         replay: None,
     }
@@ -329,31 +347,33 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         eprintln!("[pipeline] corpus: extracting functions");
         let data = crate::env::data_dir(args.data.as_deref());
         let mbpp = data.as_ref().map(|d| d.join("search").join("mbpp.jsonl"));
-        let mut corpus_args = match &args.corpus_config {
-            Some(config) => {
-                let mut a = corpus::args_for(vec![], false, &corpus_path);
-                a.config = Some(config.clone());
-                let sven = data
-                    .as_ref()
-                    .map(|d| d.join("vuln").join("sven_python_vuln_fix_pairs.jsonl"));
-                a.decontaminate = [mbpp, sven, args.clone_groups.clone()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|p| p.is_file())
-                    .collect();
-                a
-            }
-            None => {
-                let mut inputs = Vec::new();
-                match mbpp {
-                    Some(mbpp) if mbpp.is_file() => inputs.push(mbpp),
-                    _ => eprintln!(
-                        "[pipeline] no MBPP file in the data directory; the corpus is the stdlib alone"
-                    ),
-                }
-                corpus::args_for(inputs, true, &corpus_path)
-            }
-        };
+        let mut inputs = Vec::new();
+        match mbpp {
+            Some(mbpp) if mbpp.is_file() => inputs.push(mbpp),
+            _ => eprintln!("[pipeline] no MBPP file in the data directory; the corpus has no MBPP"),
+        }
+        let mut corpus_args = corpus::args_for(inputs, false, &corpus_path);
+        let config = args
+            .corpus_config
+            .clone()
+            .unwrap_or_else(|| crate::env::config_file("corpus.toml"));
+        if config.is_file() || args.corpus_config.is_some() {
+            corpus_args.config = Some(config);
+        } else {
+            eprintln!(
+                "[pipeline] no {} (not a TraceCode checkout?): the corpus is the stdlib",
+                config.display()
+            );
+            corpus_args.stdlib = true;
+        }
+        let sven = data
+            .as_ref()
+            .map(|d| d.join("vuln").join("sven_python_vuln_fix_pairs.jsonl"));
+        corpus_args.decontaminate = [sven, args.clone_groups.clone()]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.is_file())
+            .collect();
         corpus_args.python = args.python.clone();
         let s: CorpusSummary = corpus::run(&corpus_args)?;
         serde_json::to_value(&s)?
@@ -371,8 +391,8 @@ pub fn run(args: &PipelineArgs) -> Result<()> {
         std::fs::remove_file(&traces_path)?;
     }
     eprintln!(
-        "[pipeline] trace: up to {} standalone functions, {} inputs each",
-        args.trace_functions, args.inputs
+        "[pipeline] trace: {} inputs each for a sample of {} standalone functions and the first {} (MBPP's)",
+        args.inputs, args.trace_functions, args.trace_mbpp
     );
     let trace = super::trace::run(&trace_args(args, &corpus_path, &traces_path, None))?;
     let trace = serde_json::to_value(&trace)?;

@@ -107,6 +107,16 @@ pub struct TraceArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
+    /// Trace a sample of N functions drawn with --sample-seed: the same set
+    /// on every rerun, so an interrupted run resumes it. With --limit, the
+    /// sample is drawn in addition to the first N.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+
+    /// Seed of --sample.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub sample_seed: u64,
+
     /// Trace every function, not only those classified standalone (the rest may
     /// fail, or be stopped by the sandbox; each outcome is recorded).
     #[arg(long)]
@@ -116,6 +126,50 @@ pub struct TraceArgs {
     /// generation or selection): for re-tracing and for benchmarks.
     #[arg(long, value_name = "TRACES")]
     pub replay: Option<PathBuf>,
+}
+
+/// The functions to trace, in corpus order: all candidates, or the first
+/// `limit` and/or a `sample` drawn with `seed`. The choice depends on the
+/// corpus alone (not on what is already traced), so a rerun resumes it.
+fn select(
+    candidates: Vec<String>,
+    limit: Option<usize>,
+    sample: Option<usize>,
+    seed: u64,
+) -> Vec<String> {
+    if limit.is_none() && sample.is_none() {
+        return candidates;
+    }
+    let mut chosen = vec![false; candidates.len()];
+    chosen
+        .iter_mut()
+        .take(limit.unwrap_or(0))
+        .for_each(|c| *c = true);
+    if let Some(sample) = sample {
+        let mut drawn: Vec<(u64, usize)> = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (sample_key(id, seed), i))
+            .collect();
+        drawn.sort_unstable();
+        for (_, i) in drawn.into_iter().take(sample) {
+            chosen[i] = true;
+        }
+    }
+    candidates
+        .into_iter()
+        .zip(chosen)
+        .filter_map(|(id, chosen)| chosen.then_some(id))
+        .collect()
+}
+
+/// A function's place in the seeded sample order: the id's hash mixed with
+/// the seed (splitmix64), so the order is unrelated to `--shard`'s modulus.
+fn sample_key(id: &str, seed: u64) -> u64 {
+    let mut z = id_seed(id) ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
@@ -128,22 +182,19 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     // A first pass keeps only the ids to trace; the records themselves are
     // streamed to the workers, so the corpus is never held in memory.
     let mut standalone = 0;
-    let mut todo: Vec<String> = Vec::new();
+    let mut candidates: Vec<String> = Vec::new();
     tracecode_data::for_each_row(&args.corpus, |r: FunctionRecord| {
         standalone += usize::from(r.is_ok() && r.standalone);
-        if r.is_ok()
-            && (args.all || r.standalone)
-            && !done_ids.contains(&r.id)
-            && shard.is_none_or(|s| s.contains(&r.id))
-        {
-            todo.push(r.id);
+        if r.is_ok() && (args.all || r.standalone) && shard.is_none_or(|s| s.contains(&r.id)) {
+            candidates.push(r.id);
         }
         Ok(())
     })
     .with_context(|| format!("reading the corpus {}", args.corpus.display()))?;
-    if let Some(limit) = args.limit {
-        todo.truncate(limit.saturating_sub(done_ids.len()));
-    }
+    let mut todo: Vec<String> = select(candidates, args.limit, args.sample, args.sample_seed)
+        .into_iter()
+        .filter(|id| !done_ids.contains(id))
+        .collect();
     eprintln!(
         "[trace] {} standalone functions, {} already traced, {} to trace",
         standalone,
@@ -548,6 +599,51 @@ fn print_summary(s: &TraceSummary, output: &std::path::Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("{:016x}", (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)))
+            .collect()
+    }
+
+    #[test]
+    fn a_sample_is_the_same_on_every_call_and_changes_with_the_seed() {
+        let all = ids(1000);
+        let a = select(all.clone(), None, Some(100), 7);
+        assert_eq!(a.len(), 100);
+        assert_eq!(a, select(all.clone(), None, Some(100), 7));
+        // In corpus order, spread over the whole corpus (not its head).
+        let positions: Vec<usize> = a
+            .iter()
+            .map(|id| all.iter().position(|x| x == id).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            positions.iter().filter(|&&p| p >= 500).count() > 30,
+            "{positions:?}"
+        );
+        let b = select(all.clone(), None, Some(100), 8);
+        let shared = a.iter().filter(|id| b.contains(id)).count();
+        assert!(shared < 40, "seeds 7 and 8 share {shared} of 100");
+        // A larger sample contains the smaller one: growing it resumes a run.
+        let bigger = select(all.clone(), None, Some(300), 7);
+        assert!(a.iter().all(|id| bigger.contains(id)));
+    }
+
+    #[test]
+    fn limit_and_sample_together_take_the_head_and_a_sample_of_the_rest() {
+        let all = ids(1000);
+        let chosen = select(all.clone(), Some(50), Some(100), 0);
+        assert!(all[..50].iter().all(|id| chosen.contains(id)));
+        assert!(
+            chosen.len() >= 100 && chosen.len() <= 150,
+            "{}",
+            chosen.len()
+        );
+        assert_eq!(select(all.clone(), Some(50), None, 0), all[..50].to_vec());
+        assert_eq!(select(all.clone(), None, None, 0), all);
+        assert_eq!(select(all.clone(), None, Some(5000), 0), all);
+    }
 
     #[test]
     fn the_stored_canonical_strategy_is_the_enum_s_name() {

@@ -182,6 +182,8 @@ fn trace_programs(programs: &[Program], work: &Path) -> Result<Vec<Option<TraceR
         seed: 0,
         shard: None,
         limit: None,
+        sample: None,
+        sample_seed: 0,
         all: false,
         replay: None,
     })?;
