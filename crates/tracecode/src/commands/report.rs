@@ -587,7 +587,7 @@ fn data_section(summaries: &serde_json::Value) -> Section {
     let corpus = &summaries["corpus"];
     let trace = &summaries["trace"];
     let functions = trace["functions"].as_f64().unwrap_or(0.0);
-    let rows = vec![
+    let mut rows = vec![
         vec![Cell::text("functions extracted"), num(&corpus["functions"])],
         vec![
             Cell::text("standalone (traceable)"),
@@ -619,6 +619,16 @@ fn data_section(summaries: &serde_json::Value) -> Section {
             num(&summaries["clone"]["pairs"]),
         ],
     ];
+    if let Some(unavailable) = corpus["unavailable"].as_object().filter(|u| !u.is_empty()) {
+        let names: Vec<&str> = unavailable.keys().map(String::as_str).collect();
+        rows.insert(
+            1,
+            vec![
+                Cell::text("PyPI sources pip could not fetch (not in the corpus)"),
+                Cell::text(names.join(", ")),
+            ],
+        );
+    }
     blocks.push(Block::Table(Table {
         caption: Some("Corpus and traces".into()),
         columns: vec![Column::plain("measure"), Column::plain("value")],
@@ -846,6 +856,23 @@ mod tests {
             extra: serde_json::Value::Null,
             seconds: 1.0,
         }
+    }
+
+    #[test]
+    fn packages_pip_could_not_fetch_are_named_in_the_data_table() {
+        let mut summaries = serde_json::json!({
+            "corpus": {"functions": 10, "standalone": 4, "unavailable": {}},
+            "trace": {"functions": 4},
+        });
+        let table = |s: &serde_json::Value| serde_json::to_string(&data_section(s)).unwrap();
+        assert!(!table(&summaries).contains("could not fetch"));
+        summaries["corpus"]["unavailable"] =
+            serde_json::json!({"sympy==1.13.3": "pip could not download sympy==1.13.3"});
+        let text = table(&summaries);
+        assert!(
+            text.contains("could not fetch") && text.contains("sympy==1.13.3"),
+            "{text}"
+        );
     }
 
     #[test]
