@@ -2,7 +2,7 @@
 //! options shared by both commands, one traced call, and the checkpointed
 //! parallel loop that writes results in atomic parts as it goes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -51,6 +51,46 @@ fn worker_command() -> Result<Vec<std::ffi::OsString>> {
     })
 }
 
+/// The pure-Python packages a set of functions imports (their records'
+/// `packages` and the modules their contexts import from them): the workers
+/// get the packages on `sys.path` and import the modules before the sandbox
+/// is armed.
+#[derive(Debug, Default)]
+pub struct Packages {
+    pins: BTreeSet<String>,
+    modules: BTreeSet<String>,
+}
+
+impl Packages {
+    /// Adds what a function with these `pins` and this `context` needs.
+    pub fn add(&mut self, pins: &[String], context: &str) {
+        if pins.is_empty() {
+            return;
+        }
+        self.pins.extend(pins.iter().cloned());
+        if let Some(modules) = tracecode_py::extract::third_party_imports(context) {
+            self.modules.extend(modules);
+        }
+    }
+
+    /// The unpacked packages to put on the workers' path (fetched with pip
+    /// when not in the cache; one that cannot be is left out with a warning,
+    /// and its functions fail at import with a recorded ModuleNotFoundError).
+    fn roots(&self) -> Vec<std::path::PathBuf> {
+        let python = crate::env::python(None);
+        self.pins
+            .iter()
+            .filter_map(|pin| match crate::sources::pypi_root(&python, pin) {
+                Ok(root) => Some(root),
+                Err(e) => {
+                    eprintln!("[runner] WARNING: {pin} is not available to the workers: {e:#}");
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
 /// A started worker pool and a thread pool of the same size to drive it.
 pub struct Runner {
     supervisor: Supervisor,
@@ -60,14 +100,26 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn start(args: &SandboxArgs) -> Result<Self> {
+    pub fn start(args: &SandboxArgs, packages: &Packages) -> Result<Self> {
         let mut cfg = SupervisorConfig::new(worker_command()?);
         if let Some(w) = args.workers {
             cfg.workers = w.max(1);
         }
+        if !packages.pins.is_empty() {
+            cfg.python_path = packages.roots();
+            cfg.preload = packages.modules.iter().cloned().collect();
+            eprintln!(
+                "[runner] packages on the workers' path: {}; preloaded: {}",
+                packages.pins.iter().cloned().collect::<Vec<_>>().join(", "),
+                cfg.preload.join(", ")
+            );
+        }
         let workers = cfg.workers;
         let supervisor =
             Supervisor::new(cfg).map_err(|e| anyhow!("starting tracing workers: {e}"))?;
+        for error in &supervisor.sandbox_report().preload_errors {
+            eprintln!("[runner] WARNING: preloading {error}");
+        }
         Ok(Runner {
             supervisor,
             limits: Limits {

@@ -330,6 +330,38 @@ pub fn check_pin(spec: &str) -> Result<()> {
 /// A PyPI distribution `name==version`, downloaded with pip into the cache
 /// (wheel or sdist) and unpacked once; later runs reuse the unpacked tree.
 pub fn pypi_units(python: &Path, spec: &str) -> Result<Vec<Unit>> {
+    let unpacked = pypi_root(python, spec)?;
+    Ok(python_files(&unpacked, "pypi", spec, default_skip))
+}
+
+/// The importable modules at the top of an unpacked wheel: packages
+/// (directories with `__init__.py`) and single-file modules.
+pub fn top_level_modules(root: &Path) -> Vec<String> {
+    let mut modules: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_string();
+            let module = if p.is_dir() && p.join("__init__.py").is_file() {
+                name
+            } else {
+                name.strip_suffix(".py")?.to_string()
+            };
+            let identifier = !module.is_empty()
+                && !module.starts_with(|c: char| c.is_ascii_digit())
+                && module.chars().all(|c| c.is_alphanumeric() || c == '_');
+            identifier.then_some(module)
+        })
+        .collect();
+    modules.sort();
+    modules
+}
+
+/// The unpacked tree of the pinned distribution `spec` in the cache,
+/// downloaded with pip and unpacked on first use. For a wheel this is the
+/// directory that goes on `sys.path`.
+pub fn pypi_root(python: &Path, spec: &str) -> Result<PathBuf> {
     check_pin(spec)?;
     let slug: String = spec
         .chars()
@@ -373,7 +405,7 @@ pub fn pypi_units(python: &Path, spec: &str) -> Result<Vec<Unit>> {
         unpack(&archive, &unpacked).with_context(|| format!("unpacking {}", archive.display()))?;
         File::create(unpacked.join(".complete"))?;
     }
-    Ok(python_files(&unpacked, "pypi", spec, default_skip))
+    Ok(unpacked)
 }
 
 fn unpack(archive: &Path, into: &Path) -> Result<()> {
@@ -405,6 +437,24 @@ mod tests {
             path: "x.jsonl".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn top_level_modules_are_packages_and_single_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (path, text) in [
+            ("toolz/__init__.py", ""),
+            ("tlz/__init__.py", ""),
+            ("toolz-0.12.1.dist-info/METADATA", ""),
+            ("inflection.py", ""),
+            ("data/readme.txt", ""),
+            ("setup.cfg", ""),
+        ] {
+            std::fs::create_dir_all(d.join(path).parent().unwrap()).unwrap();
+            std::fs::write(d.join(path), text).unwrap();
+        }
+        assert_eq!(top_level_modules(d), vec!["inflection", "tlz", "toolz"]);
     }
 
     #[test]

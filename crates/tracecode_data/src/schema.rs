@@ -115,6 +115,11 @@ pub struct FunctionRecord {
     pub standalone: bool,
     /// Why the function is not standalone; empty when it is.
     pub standalone_reasons: Vec<String>,
+    /// Pinned PyPI distributions (`NAME==VERSION`) the workers need on
+    /// `sys.path` to run the function: its context imports their modules.
+    /// Empty for code that needs the stdlib alone. (Absent in older files.)
+    #[serde(default)]
+    pub packages: Vec<String>,
 
     pub lines: u32,
     /// Python tokens in `code` (comments and layout tokens excluded).
@@ -169,6 +174,7 @@ impl FunctionRecord {
             uses_undefined: vec![],
             standalone: false,
             standalone_reasons: vec![],
+            packages: vec![],
             lines: 0,
             tokens: 0,
             norm_hash: String::new(),

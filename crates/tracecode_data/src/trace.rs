@@ -282,6 +282,9 @@ pub struct TraceRecord {
     /// Lines of `context` before `code` in the executed module: run lines minus
     /// this are lines of `code`.
     pub code_line_offset: u32,
+    /// PyPI distributions the context imports, as in the corpus record.
+    #[serde(default)]
+    pub packages: Vec<String>,
     pub cfg: Option<Cfg>,
     pub runs: Vec<TracedRun>,
     /// Candidate calls run, and how each ended.

@@ -27,6 +27,14 @@ pub struct WorkerOptions {
     pub sandbox: SandboxConfig,
     /// Hard RLIMIT_AS; per-call soft limits are clamped to it.
     pub memory_ceiling: u64,
+    /// Directories appended to `sys.path` (and so readable) before the
+    /// sandbox is armed: pure-Python packages user code may import.
+    #[serde(default)]
+    pub python_path: Vec<std::path::PathBuf>,
+    /// Modules imported before the sandbox is armed, so runs find them in
+    /// `sys.modules` instead of importing them under the tracer's limits.
+    #[serde(default)]
+    pub preload: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -44,6 +44,10 @@ pub struct SupervisorConfig {
     pub kill_grace: Duration,
     /// Let workers write to the parent's stderr (debugging; default false).
     pub inherit_stderr: bool,
+    /// Directories appended to the workers' `sys.path` (see [`WorkerOptions`]).
+    pub python_path: Vec<std::path::PathBuf>,
+    /// Modules every worker imports before its sandbox is armed.
+    pub preload: Vec<String>,
 }
 
 impl SupervisorConfig {
@@ -64,6 +68,8 @@ impl SupervisorConfig {
             startup_timeout: Duration::from_secs(30),
             kill_grace: Duration::from_millis(1000),
             inherit_stderr: false,
+            python_path: Vec::new(),
+            preload: Vec::new(),
         }
     }
 }
@@ -181,6 +187,8 @@ fn spawn_worker(cfg: &SupervisorConfig) -> Result<(WorkerProc, SandboxReport), S
     let opts = WorkerOptions {
         sandbox: cfg.sandbox,
         memory_ceiling: cfg.memory_ceiling,
+        python_path: cfg.python_path.clone(),
+        preload: cfg.preload.clone(),
     };
     let mut cmd = Command::new(prog);
     cmd.args(&cfg.worker_cmd[1..])

@@ -81,4 +81,7 @@ pub struct SandboxReport {
     pub seccomp: bool,
     pub capabilities_dropped: bool,
     pub python_version: String,
+    /// `WorkerOptions::preload` modules that failed to import, with the error.
+    #[serde(default)]
+    pub preload_errors: Vec<String>,
 }

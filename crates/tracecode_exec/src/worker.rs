@@ -89,6 +89,21 @@ class Capture:
         return False
     def getvalue(self):
         return ''.join(self.parts)
+
+def preload(request):
+    'Appends the paths of a JSON request to sys.path, imports its modules; returns the failures.'
+    import json, importlib
+    request = json.loads(request)
+    for p in request['paths']:
+        if p not in sys.path:
+            sys.path.append(p)
+    errors = []
+    for m in request['modules']:
+        try:
+            importlib.import_module(m)
+        except BaseException as e:
+            errors.append(m + ': ' + type(e).__name__ + ': ' + str(e)[:200])
+    return json.dumps(errors)
 ";
 
 /// Fatal start-up error: report on stderr and exit (the supervisor sees EOF).
@@ -211,6 +226,30 @@ unsafe fn sys_str(name: &CStr) -> Option<String> {
     repr::str_text(o)
 }
 
+/// Runs the bootstrap's `preload` with `opts`' paths and modules (before the
+/// sandbox is armed, so the imports read what they need); the failures.
+unsafe fn preload(function: *mut ffi::PyObject, opts: &WorkerOptions) -> Vec<String> {
+    if opts.python_path.is_empty() && opts.preload.is_empty() {
+        ffi::Py_DECREF(function);
+        return Vec::new();
+    }
+    let request = serde_json::json!({
+        "paths": opts.python_path.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        "modules": opts.preload,
+    });
+    let arg = pystr(&request.to_string());
+    let out = ffi::PyObject_CallOneArg(function, arg);
+    ffi::Py_DECREF(arg);
+    ffi::Py_DECREF(function);
+    if out.is_null() {
+        ffi::PyErr_Clear();
+        return vec!["preload failed".into()];
+    }
+    let text = repr::str_text(out).unwrap_or_default();
+    ffi::Py_DECREF(out);
+    serde_json::from_str(&text).unwrap_or_else(|_| vec![text])
+}
+
 /// Directories the sandboxed worker may read: the interpreter's prefixes and
 /// `sys.path` entries, the system's shared libraries, a few device nodes.
 unsafe fn readable_paths() -> Vec<PathBuf> {
@@ -300,6 +339,7 @@ impl Worker {
             ffi::Py_INCREF(o);
             o
         };
+        let preload_errors = preload(get(c"preload"), &opts);
         let limit_exc = get(c"TracecodeLimit");
         let capture_cls = get(c"Capture");
         let json = ffi::PyImport_ImportModule(c"json".as_ptr());
@@ -356,6 +396,7 @@ impl Worker {
         let mut report = SandboxReport {
             python_version: version.split_whitespace().next().unwrap_or("").to_string(),
             landlock: "disabled".into(),
+            preload_errors,
             ..Default::default()
         };
         audit::state().read_prefixes = read_paths.clone();

@@ -16,6 +16,7 @@ fn record(code: &str, context: &str, code_line_offset: u32) -> TraceRecord {
         code: code.into(),
         context: context.into(),
         code_line_offset,
+        packages: vec![],
         cfg: None,
         runs: Vec::new(),
         candidates: 1,

@@ -213,6 +213,7 @@ mod tests {
                 code: format!("code of {id}"),
                 context: String::new(),
                 code_line_offset: 0,
+                packages: vec![],
                 cfg: None,
                 runs: vec![],
                 candidates: 0,

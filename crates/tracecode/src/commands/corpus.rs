@@ -125,6 +125,10 @@ pub struct CorpusSummary {
     /// holds the other sources.
     pub unavailable: BTreeMap<String, String>,
     pub extracted: usize,
+    /// Functions made standalone by the corpus' own PyPI packages: their only
+    /// obstacle was importing them, and the workers put them on `sys.path`
+    /// (counted before deduplication).
+    pub with_packages: usize,
     pub errors: BTreeMap<String, usize>,
     pub duplicates: DedupCounts,
     /// Functions removed because an evaluation set holds the same normalised code.
@@ -168,12 +172,14 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
     // A package pip cannot fetch (offline, a withdrawn release) is named in
     // the summary and the rest of the corpus is still extracted.
     let mut unavailable = BTreeMap::new();
+    let mut provided = Provided::default();
     for spec in args.pypi.iter().chain(&config.pypi) {
         sources::check_pin(spec)?;
         match sources::pypi_units(&python, spec) {
             Ok(found) => {
                 eprintln!("[corpus] {spec}: {} files", found.len());
                 units.extend(found);
+                provided.add(spec, &sources::pypi_root(&python, spec)?);
             }
             Err(e) => {
                 eprintln!("[corpus] WARNING: {spec} skipped: {e:#}");
@@ -202,10 +208,12 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
         .collect();
     bar.finish_and_clear();
     let mut rows: Vec<FunctionRecord> = per_unit.into_iter().flatten().collect();
+    let with_packages = provided.allow_imports(&mut rows);
 
     let mut summary = CorpusSummary {
         inputs: units.len(),
         unavailable,
+        with_packages,
         extracted: rows.iter().filter(|r| r.is_ok()).count(),
         ..Default::default()
     };
@@ -436,6 +444,12 @@ fn print_summary(s: &CorpusSummary) {
         s.duplicates.near
     ));
     let skipped: usize = s.skipped.values().sum();
+    if s.with_packages > 0 {
+        out.push_str(&format!(
+            "  with packages {:>7}  (standalone once the corpus' PyPI packages are importable)\n",
+            s.with_packages
+        ));
+    }
     for (spec, reason) in &s.unavailable {
         out.push_str(&format!("  unavailable  {spec}: {reason}\n"));
     }
@@ -469,6 +483,54 @@ fn fmt_counts(counts: &BTreeMap<String, usize>) -> String {
         String::new()
     } else {
         format!("({})", parts.join(", "))
+    }
+}
+
+/// The modules the corpus' PyPI packages provide, and their pins.
+#[derive(Default)]
+struct Provided {
+    pins: Vec<String>,
+    modules: HashSet<String>,
+}
+
+impl Provided {
+    fn add(&mut self, pin: &str, root: &Path) {
+        self.pins.push(pin.to_string());
+        self.modules.extend(sources::top_level_modules(root));
+    }
+
+    /// Functions whose only obstacle is importing modules these packages
+    /// provide become standalone, needing the packages (every pin of the
+    /// corpus: a package may import another, e.g. sympy imports mpmath).
+    /// Returns how many.
+    fn allow_imports(&self, rows: &mut [FunctionRecord]) -> usize {
+        if self.pins.is_empty() {
+            return 0;
+        }
+        let mut pins = self.pins.clone();
+        pins.sort();
+        let mut allowed = 0;
+        for r in rows.iter_mut().filter(|r| {
+            r.is_ok()
+                && r.standalone_reasons
+                    .iter()
+                    .any(|reason| reason == tracecode_py::extract::reason::NON_STDLIB_IMPORT)
+        }) {
+            let Some(modules) = tracecode_py::extract::third_party_imports(&r.context) else {
+                continue;
+            };
+            if modules.is_empty() || !modules.iter().all(|m| self.modules.contains(m)) {
+                continue;
+            }
+            r.standalone_reasons
+                .retain(|reason| reason != tracecode_py::extract::reason::NON_STDLIB_IMPORT);
+            r.packages = pins.clone();
+            if r.standalone_reasons.is_empty() {
+                r.standalone = true;
+                allowed += 1;
+            }
+        }
+        allowed
     }
 }
 

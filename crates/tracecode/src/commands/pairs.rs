@@ -432,6 +432,7 @@ mod tests {
                 code: format!("def f(): return '{id}'\n"),
                 context: String::new(),
                 code_line_offset: 0,
+                packages: vec![],
                 cfg: None,
                 runs: vec![],
                 candidates: 0,

@@ -20,7 +20,7 @@ use tracecode_py::inputs::{
     GeneratedCall, InputStrategy,
 };
 
-use crate::runner::{id_seed, Code, Runner, SandboxArgs, Shard};
+use crate::runner::{id_seed, Code, Packages, Runner, SandboxArgs, Shard};
 
 /// Trace standalone functions: run each on K generated inputs in the sandbox.
 ///
@@ -183,9 +183,13 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     // streamed to the workers, so the corpus is never held in memory.
     let mut standalone = 0;
     let mut candidates: Vec<String> = Vec::new();
+    let mut needs_packages: HashMap<String, (Vec<String>, String)> = HashMap::new();
     tracecode_data::for_each_row(&args.corpus, |r: FunctionRecord| {
         standalone += usize::from(r.is_ok() && r.standalone);
         if r.is_ok() && (args.all || r.standalone) && shard.is_none_or(|s| s.contains(&r.id)) {
+            if !r.packages.is_empty() {
+                needs_packages.insert(r.id.clone(), (r.packages, r.context));
+            }
             candidates.push(r.id);
         }
         Ok(())
@@ -202,7 +206,13 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         todo.len()
     );
 
-    let runner = Runner::start(&args.sandbox)?;
+    let mut packages = Packages::default();
+    for id in &todo {
+        if let Some((pins, context)) = needs_packages.get(id) {
+            packages.add(pins, context);
+        }
+    }
+    let runner = Runner::start(&args.sandbox, &packages)?;
     let replay: Option<HashMap<String, Vec<GeneratedCall>>> = match &args.replay {
         Some(path) => {
             let rows: Vec<TraceRecord> = read_rows(path)
@@ -330,6 +340,7 @@ fn trace_function(
         code: rec.code.clone(),
         context: rec.context.clone(),
         code_line_offset: rec.context.lines().count() as u32,
+        packages: rec.packages.clone(),
         cfg: None,
         runs: vec![],
         candidates: 0,

@@ -340,6 +340,7 @@ pub(crate) fn function_record(
     let signature = signature_of(module, def);
 
     FunctionRecord {
+        packages: vec![],
         id: content_id(&code),
         status: RecordStatus::Ok,
         error: None,
@@ -551,6 +552,30 @@ fn token_stats(module: &Module, range: TextRange, docstring: Option<TextRange>) 
         norm.push('\u{1f}');
     }
     (count, content_id(&norm))
+}
+
+/// Top-level modules outside the stdlib that `context` imports unguarded (by
+/// a top-level `import` or absolute `from … import`), i.e. what must be
+/// importable to run it; `None` when the context does not parse.
+pub fn third_party_imports(context: &str) -> Option<BTreeSet<String>> {
+    let parsed = parse_module(context).ok()?;
+    let mut modules = BTreeSet::new();
+    for stmt in &parsed.syntax().body {
+        let names: Vec<&str> = match stmt {
+            Stmt::Import(import) => import.names.iter().map(|a| a.name.as_str()).collect(),
+            Stmt::ImportFrom(import) if import.level == 0 => {
+                import.module.iter().map(|m| m.as_str()).collect()
+            }
+            _ => continue,
+        };
+        for name in names {
+            let top = name.split('.').next().unwrap_or(name);
+            if !is_stdlib_module(top) && top != "__future__" {
+                modules.insert(top.to_string());
+            }
+        }
+    }
+    Some(modules)
 }
 
 /// `code` with the indentation common to its non-blank lines removed and

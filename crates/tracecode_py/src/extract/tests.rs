@@ -378,3 +378,15 @@ fn dedent_snippet_makes_cut_out_methods_top_level() {
         "def f(self):\n  return 1\n"
     );
 }
+
+#[test]
+fn third_party_imports_are_the_unguarded_non_stdlib_modules_of_a_context() {
+    let context = "from __future__ import annotations\nimport os.path, sympy.core as sc\nfrom networkx.utils import arbitrary_element\nfrom collections import deque\ntry:\n    import numpy\nexcept ImportError:\n    numpy = None\nLIMIT = 3\n";
+    let modules = third_party_imports(context).unwrap();
+    assert_eq!(
+        modules.into_iter().collect::<Vec<_>>(),
+        vec!["networkx".to_string(), "sympy".to_string()]
+    );
+    assert!(third_party_imports("import math\n").unwrap().is_empty());
+    assert_eq!(third_party_imports("def (:\n"), None);
+}
