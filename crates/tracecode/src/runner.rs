@@ -61,16 +61,20 @@ pub struct Packages {
     modules: BTreeSet<String>,
 }
 
+/// Per function id, the packages its record names and its context.
+pub type PackageNeeds = std::collections::HashMap<String, (Vec<String>, String)>;
+
 impl Packages {
-    /// Adds what a function with these `pins` and this `context` needs.
-    pub fn add(&mut self, pins: &[String], context: &str) {
-        if pins.is_empty() {
-            return;
+    /// What the functions `ids` need, looked up in `needs`.
+    pub fn needed_by(ids: &[String], needs: &PackageNeeds) -> Self {
+        let mut packages = Packages::default();
+        for (pins, context) in ids.iter().filter_map(|id| needs.get(id)) {
+            packages.pins.extend(pins.iter().cloned());
+            if let Some(modules) = tracecode_py::extract::third_party_imports(context) {
+                packages.modules.extend(modules);
+            }
         }
-        self.pins.extend(pins.iter().cloned());
-        if let Some(modules) = tracecode_py::extract::third_party_imports(context) {
-            self.modules.extend(modules);
-        }
+        packages
     }
 
     /// The unpacked packages to put on the workers' path (fetched with pip

@@ -20,7 +20,7 @@ use tracecode_py::inputs::{
     GeneratedCall, InputStrategy,
 };
 
-use crate::runner::{id_seed, Code, Packages, Runner, SandboxArgs, Shard};
+use crate::runner::{id_seed, Code, PackageNeeds, Packages, Runner, SandboxArgs, Shard};
 
 /// Trace standalone functions: run each on K generated inputs in the sandbox.
 ///
@@ -183,7 +183,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
     // streamed to the workers, so the corpus is never held in memory.
     let mut standalone = 0;
     let mut candidates: Vec<String> = Vec::new();
-    let mut needs_packages: HashMap<String, (Vec<String>, String)> = HashMap::new();
+    let mut needs_packages = PackageNeeds::new();
     tracecode_data::for_each_row(&args.corpus, |r: FunctionRecord| {
         standalone += usize::from(r.is_ok() && r.standalone);
         if r.is_ok() && (args.all || r.standalone) && shard.is_none_or(|s| s.contains(&r.id)) {
@@ -206,12 +206,7 @@ pub fn run(args: &TraceArgs) -> Result<TraceSummary> {
         todo.len()
     );
 
-    let mut packages = Packages::default();
-    for id in &todo {
-        if let Some((pins, context)) = needs_packages.get(id) {
-            packages.add(pins, context);
-        }
-    }
+    let packages = Packages::needed_by(&todo, &needs_packages);
     let runner = Runner::start(&args.sandbox, &packages)?;
     let replay: Option<HashMap<String, Vec<GeneratedCall>>> = match &args.replay {
         Some(path) => {

@@ -24,7 +24,7 @@ use tracecode_py::extract::comprehension_variables;
 use tracecode_py::mutant::random_mutants_on_lines;
 use tracecode_py::rewrite::{applicable_kinds, apply_rewrite, random_rewrites, RewriteKind};
 
-use crate::runner::{id_seed, Code, Packages, Runner, SandboxArgs, Shard};
+use crate::runner::{id_seed, Code, PackageNeeds, Packages, Runner, SandboxArgs, Shard};
 
 /// Rewrite and mutate traced functions; re-trace and label trace equivalence.
 ///
@@ -103,7 +103,7 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
     // are streamed to the workers, so the traces file is never held in memory.
     let (mut traced, mut without_code) = (0, 0);
     let mut todo: Vec<String> = Vec::new();
-    let mut needs_packages: HashMap<String, (Vec<String>, String)> = HashMap::new();
+    let mut needs_packages = PackageNeeds::new();
     tracecode_data::for_each_row(&args.traces, |t: TraceRecord| {
         if t.status == "traced" {
             without_code += usize::from(t.code.is_empty());
@@ -138,12 +138,7 @@ pub fn run(args: &VariantsArgs) -> Result<VariantsSummary> {
         args.speculative,
         args.mutants
     );
-    let mut packages = Packages::default();
-    for id in &todo {
-        if let Some((pins, context)) = needs_packages.get(id) {
-            packages.add(pins, context);
-        }
-    }
+    let packages = Packages::needed_by(&todo, &needs_packages);
     let runner = Runner::start(&args.sandbox, &packages)?;
     let total = todo.len();
     let functions = tracecode_data::stream_listed(
