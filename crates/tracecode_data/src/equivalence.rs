@@ -133,7 +133,7 @@ pub fn compare_runs(o: &RunResult, v: &RunResult, rule: &Rule) -> Result<(), Dif
                 normalize_repr(o.return_repr.as_deref().unwrap_or("")),
                 normalize_repr(v.return_repr.as_deref().unwrap_or("")),
             );
-            if a != b {
+            if !same_repr(&a, &b) {
                 return differ(EquivalenceCheck::ReturnValue, format!("return {a} vs {b}"));
             }
         }
@@ -182,10 +182,23 @@ pub fn compare_runs(o: &RunResult, v: &RunResult, rule: &Rule) -> Result<(), Dif
         if rule.unscoped.contains(name) || rule.unscoped.contains(renamed) {
             continue;
         }
+        // Logs are keyed by name, and frames the call reaches at the same
+        // depth (a context class' methods) keep their names: when the new
+        // name is one the original already logs, the variant's log under it
+        // mixes two variables and says nothing about this one.
+        // Likewise when the variant still logs the old name: the original's
+        // log under it mixed this variable with another frame's.
+        if renamed != name.as_str() && (ov.contains_key(renamed) || vv.contains_key(name)) {
+            continue;
+        }
         let (Some(a), Some(b)) = (ov.get(name), vv.get(renamed)) else {
             continue;
         };
-        let agree = a.last() == b.last() && (is_subsequence(a, b) || is_subsequence(b, a));
+        let last_agrees = match (a.last(), b.last()) {
+            (Some(x), Some(y)) => same_repr(x, y),
+            (x, y) => x == y,
+        };
+        let agree = last_agrees && (is_subsequence(a, b) || is_subsequence(b, a));
         if !agree {
             return differ(
                 EquivalenceCheck::Values,
@@ -230,16 +243,44 @@ pub fn value_sequences(r: &RunResult) -> HashMap<String, Vec<String>> {
 /// behaviour: object addresses and the names inside function/class reprs.
 pub fn normalize_repr(repr: &str) -> String {
     static CALLABLE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"<(function|generator object|coroutine object) \S+(?: at [^>]*>?)?").unwrap()
+        // The tracer bounds reprs (`...` ends a cut one), so the cut may
+        // fall anywhere in the name or in ` at 0x…>`.
+        Regex::new(
+            r"<(function|generator object|coroutine object|code object) \S+(?: a(?:t(?: [0-9a-fA-Fx]*)?)?)?>?",
+        )
+        .unwrap()
     });
     static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"0x[0-9a-fA-F]+").unwrap());
-    let repr = CALLABLE.replace_all(repr, "<$1>");
-    ADDRESS.replace_all(&repr, "0x?").into_owned()
+    // A cut repr keeps its `...`: `same_repr` then compares it as a prefix.
+    let (body, cut) = match repr.strip_suffix("...") {
+        Some(body) => (body.trim_end(), true),
+        None => (repr, false),
+    };
+    let body = CALLABLE.replace_all(body, "<$1>");
+    let mut out = ADDRESS.replace_all(&body, "0x?").into_owned();
+    if cut {
+        out.push_str("...");
+    }
+    out
 }
 
 fn is_subsequence(short: &[String], long: &[String]) -> bool {
     let mut it = long.iter();
-    short.iter().all(|s| it.any(|l| l == s))
+    short.iter().all(|s| it.any(|l| same_repr(l, s)))
+}
+
+/// Whether two normalised reprs may show the same value: equal, or, when the
+/// tracer cut one short (it then ends with `...`, at a width that depends on
+/// the names inside), the cut text starts the other.
+fn same_repr(a: &str, b: &str) -> bool {
+    let cut = |s: &str| s.strip_suffix("...").map(str::to_owned);
+    a == b
+        || match (cut(a), cut(b)) {
+            (Some(x), Some(y)) => x.starts_with(&y) || y.starts_with(&x),
+            (Some(x), None) => b.starts_with(&x),
+            (None, Some(y)) => a.starts_with(&y),
+            (None, None) => false,
+        }
 }
 
 fn show_sequence(seq: &[String]) -> String {
@@ -299,6 +340,39 @@ mod tests {
             judge(&[o], &[v], &Rule::new(renames.to_vec(), HashSet::new(), 0)),
             Verdict::Equivalent { inputs_compared: 1 }
         );
+    }
+
+    #[test]
+    fn a_new_name_the_original_already_logs_is_not_compared() {
+        // `b -> seq`, `cruncher -> b`; a helper reached at the same depth
+        // keeps its own parameter `b`, so the variant's `b` log mixes it
+        // with the renamed `cruncher`.
+        let o = run(
+            "1",
+            &[
+                ("b", "[1]"),
+                ("b", "[1]"),
+                ("cruncher", "<M>"),
+                ("b", "[1]"),
+            ],
+        );
+        let v = run(
+            "1",
+            &[("seq", "[1]"), ("b", "[1]"), ("b", "<M>"), ("b", "[1]")],
+        );
+        let renames = vec![rename("b", "seq"), rename("cruncher", "b")];
+        assert!(compare_runs(&o, &v, &Rule::new(renames, HashSet::new(), 0)).is_ok());
+        // The mirror case: the original's `path` log mixes a helper's `path`,
+        // which the variant still logs under that name.
+        let o2 = run("1", &[("path", "'b/d'"), ("path", "'b'")]);
+        let v2 = run("1", &[("v0", "'b/d'"), ("path", "'b'")]);
+        let renames = vec![rename("path", "v0")];
+        assert!(compare_runs(&o2, &v2, &Rule::new(renames, HashSet::new(), 0)).is_ok());
+        // A fresh new name is still compared.
+        let v = run("1", &[("seq", "[1]"), ("m", "<N>")]);
+        let renames = vec![rename("b", "seq"), rename("cruncher", "m")];
+        let diff = compare_runs(&o, &v, &Rule::new(renames, HashSet::new(), 0)).unwrap_err();
+        assert_eq!(diff.check, EquivalenceCheck::Values);
     }
 
     #[test]
@@ -416,11 +490,36 @@ mod tests {
         // Cut by the tracer's repr bound.
         assert_eq!(
             normalize_repr("<function modified_encode.<locals>.ctr_e..."),
-            "<function>"
+            "<function>..."
         );
         assert_eq!(
             normalize_repr("[<function f.<locals>.factory at 0..."),
-            "[<function>"
+            "[<function>..."
+        );
+        // Reprs cut at widths that depend on the names inside.
+        assert!(same_repr("(<function>,...", "(<function>, <function>)"));
+        assert!(same_repr(
+            "<code object>, file \"<t>\", li...",
+            "<code object>, file \"<t>\", ..."
+        ));
+        assert!(!same_repr("[1, 2, 3...", "[1, 2, 4, 5]"));
+        assert!(!same_repr("[1, 2]", "[1, 3]"));
+        // Two names of different lengths cut at the same width.
+        assert_eq!(
+            normalize_repr("<function encode.<locals>.transform a..."),
+            normalize_repr("<function encode.<locals>.replace at 0x7..."),
+        );
+        assert_eq!(
+            normalize_repr("<function encode.<locals>.transform a..."),
+            "<function>..."
+        );
+        assert_eq!(
+            normalize_repr("<function f.<locals>.myreplace ..."),
+            "<function>..."
+        );
+        assert_eq!(
+            normalize_repr("<code object func at 0x7f1, file \"<tracecode>\", line 3>"),
+            "<code object>, file \"<tracecode>\", line 3>"
         );
         assert_eq!(
             normalize_repr("[<object object at 0x7fAB12>]"),

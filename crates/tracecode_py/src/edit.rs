@@ -105,6 +105,17 @@ impl<'a> ParsedFunction<'a> {
             .expect("checked in parse")
     }
 
+    /// Names of the parameters a call can pass by keyword (not positional-only
+    /// ones, nor `*args`/`**kwargs`): what a call's keywords may name.
+    pub fn keyword_parameters(&self) -> Vec<&str> {
+        let p = &self.def().parameters;
+        p.args
+            .iter()
+            .chain(&p.kwonlyargs)
+            .map(|a| a.parameter.name.as_str())
+            .collect()
+    }
+
     /// The source text of `node`.
     pub fn text(&self, node: &impl Ranged) -> &'a str {
         &self.source[node.range()]
@@ -254,8 +265,10 @@ impl Variant {
 
 /// Renames, in the call expression `call` recorded for the function named
 /// `function` (e.g. `f(1, key=2)`, or `list(f(xs, n=2))` as a doctest writes
-/// it), the keyword arguments of every call to `function` whose names were
-/// renamed as parameters, so the call binds the same way on a variant. A
+/// it), the keyword arguments of every call to `function` that `renames`
+/// names, so the call binds the same way on a variant. `renames` must hold
+/// parameter renames only ([`ParsedFunction::keyword_parameters`]): a local
+/// that shares a keyword's name (`key = kwargs.get('key')`) is not one. A
 /// call is to `function` when its callee is that name or an attribute of
 /// that name (`Solution().f(...)`). Calls that do not parse are returned
 /// unchanged.
@@ -359,6 +372,13 @@ mod tests {
         let first = &pf.def().body[0];
         assert_eq!(&src[pf.line_range(first)], "    x = 1\n");
         assert_eq!(pf.indent_at(first.start()), "    ");
+    }
+
+    #[test]
+    fn keyword_parameters_leave_out_positional_only_and_star_parameters() {
+        let pf =
+            ParsedFunction::parse("def f(a, /, b, *args, c=1, **kwargs):\n    key = 1\n").unwrap();
+        assert_eq!(pf.keyword_parameters(), vec!["b", "c"]);
     }
 
     #[test]

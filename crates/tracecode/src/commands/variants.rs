@@ -19,7 +19,7 @@ use tracecode_data::{
 };
 use tracecode_exec::Limits;
 use tracecode_py::cfg::cfg_of_function;
-use tracecode_py::edit::{rename_call_keywords, Variant};
+use tracecode_py::edit::{rename_call_keywords, ParsedFunction, Variant};
 use tracecode_py::extract::comprehension_variables;
 use tracecode_py::mutant::random_mutants_on_lines;
 use tracecode_py::rewrite::{applicable_kinds, apply_rewrite, random_rewrites, RewriteKind};
@@ -255,13 +255,27 @@ fn vary_function(t: &TraceRecord, runner: &Runner, args: &VariantsArgs) -> Vec<V
     let code = Code::new(&t.context, &t.code, cfg);
     // The name calls reach the function by (a method's last component).
     let function = t.qualname.rsplit('.').next().unwrap_or(&t.qualname);
+    let keyword_parameters: Vec<String> = ParsedFunction::parse(&t.code)
+        .map(|f| {
+            f.keyword_parameters()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
     let run_all =
         |code: &Code, renames: &[(String, String)], limits: &[Limits]| -> Vec<TracedRun> {
+            // Keywords follow renamed parameters, never renamed locals.
+            let renames: Vec<(&str, &str)> = renames
+                .iter()
+                .filter(|(from, _)| keyword_parameters.contains(from))
+                .map(|(from, to)| (from.as_str(), to.as_str()))
+                .collect();
             t.runs
                 .iter()
                 .zip(limits)
                 .map(|(r, limits)| {
-                    let call = rename_call_keywords(&r.call, function, renames);
+                    let call = rename_call_keywords(&r.call, function, &renames);
                     runner.trace_call(code, &call, &r.strategy, limits)
                 })
                 .collect()
