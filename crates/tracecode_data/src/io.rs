@@ -140,6 +140,56 @@ pub fn for_each_parquet_row<T: DeserializeOwned>(
     Ok(())
 }
 
+/// Like [`for_each_parquet_row`], for the rows whose string column `key`
+/// (e.g. `id`) `keep` accepts: the others are filtered out of each Arrow
+/// batch and never deserialized, so picking a few rows out of a large file
+/// (a training window's programs) costs a scan of one column, not of every
+/// record.
+pub fn for_each_parquet_row_keyed<T: DeserializeOwned>(
+    path: &Path,
+    key: &str,
+    mut keep: impl FnMut(&str) -> bool,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    use arrow::array::{AsArray, BooleanArray};
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a Parquet file", path.display()))?
+        .with_batch_size(64)
+        .build()?;
+    for batch in reader {
+        let batch = batch?;
+        let column = batch
+            .column_by_name(key)
+            .with_context(|| format!("{}: no column {key:?}", path.display()))?;
+        let mask: BooleanArray = if let Some(keys) = column.as_string_opt::<i64>() {
+            keys.iter()
+                .map(|k| Some(k.is_some_and(&mut keep)))
+                .collect()
+        } else if let Some(keys) = column.as_string_opt::<i32>() {
+            keys.iter()
+                .map(|k| Some(k.is_some_and(&mut keep)))
+                .collect()
+        } else {
+            bail!("{}: column {key:?} is not a string column", path.display());
+        };
+        if mask.true_count() == 0 {
+            continue;
+        }
+        let kept = arrow::compute::filter_record_batch(&batch, &mask)?;
+        let part: Vec<T> = serde_arrow::from_record_batch(&kept).with_context(|| {
+            format!(
+                "{}: columns do not match the expected schema",
+                path.display()
+            )
+        })?;
+        for row in part {
+            each(row)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one JSON object per line, atomically.
 pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     atomic_write(path, |file| {
@@ -499,6 +549,44 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, rows);
+    }
+
+    #[test]
+    fn keyed_reader_deserializes_only_the_rows_it_keeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.parquet");
+        let rows: Vec<FunctionRecord> = (0..150)
+            .map(|i| {
+                FunctionRecord::error("files", &format!("f{i}"), "b.py", "syntax_error", "bad")
+            })
+            .collect();
+        write_parquet(&path, &rows).unwrap();
+        let wanted: Vec<&str> = [3, 64, 65, 149]
+            .iter()
+            .map(|&i| rows[i].id.as_str())
+            .collect();
+        let mut asked = 0;
+        let mut seen = Vec::new();
+        for_each_parquet_row_keyed(
+            &path,
+            "id",
+            |id| {
+                asked += 1;
+                wanted.contains(&id)
+            },
+            |r: FunctionRecord| {
+                seen.push(r);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(asked, 150);
+        let expected: Vec<FunctionRecord> =
+            [3, 64, 65, 149].iter().map(|&i| rows[i].clone()).collect();
+        assert_eq!(seen, expected);
+        let missing =
+            for_each_parquet_row_keyed(&path, "no_such", |_| true, |_: FunctionRecord| Ok(()));
+        assert!(missing.unwrap_err().to_string().contains("no column"));
     }
 
     #[test]

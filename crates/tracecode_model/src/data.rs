@@ -81,26 +81,33 @@ impl PairData {
             }
         }
         let mut data = PairData::default();
-        tracecode_data::io::for_each_parquet_row(variants, |row: VariantRecord| {
-            if let Some(slot) = wanted.get_mut(&row.id) {
-                if slot.is_none() {
-                    let code = tokenizer.ids(&row.trace.code)?;
-                    let trace = TraceFeatures::from_record(
-                        &row.trace,
-                        heads.trace_encoding,
-                        heads.max_runs,
-                        heads.max_steps,
-                    );
-                    *slot = Some(data.items.len());
-                    data.items.push(Item {
-                        id: row.id,
-                        code,
-                        trace,
-                    });
+        let wanted_ids: std::collections::HashSet<String> = wanted.keys().cloned().collect();
+        let keep = |id: &str| wanted_ids.contains(id);
+        tracecode_data::io::for_each_parquet_row_keyed(
+            variants,
+            "id",
+            keep,
+            |row: VariantRecord| {
+                if let Some(slot) = wanted.get_mut(&row.id) {
+                    if slot.is_none() {
+                        let code = tokenizer.ids(&row.trace.code)?;
+                        let trace = TraceFeatures::from_record(
+                            &row.trace,
+                            heads.trace_encoding,
+                            heads.max_runs,
+                            heads.max_steps,
+                        );
+                        *slot = Some(data.items.len());
+                        data.items.push(Item {
+                            id: row.id,
+                            code,
+                            trace,
+                        });
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .with_context(|| format!("reading variants {}", variants.display()))?;
         for e in examples {
             let find = |id: &String| wanted.get(id).copied().flatten();
