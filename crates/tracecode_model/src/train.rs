@@ -715,9 +715,21 @@ impl<'a> TrainWindows<'a> {
                     range.contains(&(nth - 1))
                 },
             )?;
+            release_freed_memory();
             self.loaded = Some((index, data));
         }
         Ok(&self.loaded.as_ref().expect("loaded above").1)
+    }
+}
+
+/// Hands the heap pages freed since the last call back to the OS. glibc keeps
+/// them otherwise, and a run that reads window after window (each read also
+/// frees the records it decoded) would peak as if it held every window.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
