@@ -121,23 +121,31 @@ pub fn for_each_parquet_row<T: DeserializeOwned>(
     path: &Path,
     mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a Parquet file", path.display()))?
-        .with_batch_size(64)
-        .build()?;
-    for batch in reader {
-        let part: Vec<T> = serde_arrow::from_record_batch(&batch?).with_context(|| {
-            format!(
-                "{}: columns do not match the expected schema",
-                path.display()
-            )
-        })?;
-        for row in part {
+    for batch in parquet_batches(path)? {
+        for row in rows_of::<T>(&batch?, path)? {
             each(row)?;
         }
     }
     Ok(())
+}
+
+/// The Arrow batches of a Parquet file, 64 rows at a time.
+fn parquet_batches(path: &Path) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a Parquet file", path.display()))?
+        .with_batch_size(64)
+        .build()?)
+}
+
+/// The records of one batch of `path`.
+fn rows_of<T: DeserializeOwned>(batch: &arrow::array::RecordBatch, path: &Path) -> Result<Vec<T>> {
+    serde_arrow::from_record_batch(batch).with_context(|| {
+        format!(
+            "{}: columns do not match the expected schema",
+            path.display()
+        )
+    })
 }
 
 /// Like [`for_each_parquet_row`], for the rows whose string column `key`
@@ -152,12 +160,7 @@ pub fn for_each_parquet_row_keyed<T: DeserializeOwned>(
     mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
     use arrow::array::{AsArray, BooleanArray};
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a Parquet file", path.display()))?
-        .with_batch_size(64)
-        .build()?;
-    for batch in reader {
+    for batch in parquet_batches(path)? {
         let batch = batch?;
         let column = batch
             .column_by_name(key)
@@ -177,13 +180,7 @@ pub fn for_each_parquet_row_keyed<T: DeserializeOwned>(
             continue;
         }
         let kept = arrow::compute::filter_record_batch(&batch, &mask)?;
-        let part: Vec<T> = serde_arrow::from_record_batch(&kept).with_context(|| {
-            format!(
-                "{}: columns do not match the expected schema",
-                path.display()
-            )
-        })?;
-        for row in part {
+        for row in rows_of::<T>(&kept, path)? {
             each(row)?;
         }
     }
