@@ -327,11 +327,10 @@ pub fn check_pin(spec: &str) -> Result<()> {
     Ok(())
 }
 
-/// A PyPI distribution `name==version`, downloaded with pip into the cache
-/// (wheel or sdist) and unpacked once; later runs reuse the unpacked tree.
-pub fn pypi_units(python: &Path, spec: &str) -> Result<Vec<Unit>> {
-    let unpacked = pypi_root(python, spec)?;
-    Ok(python_files(&unpacked, "pypi", spec, default_skip))
+/// The Python files of the PyPI distribution `spec` unpacked at `root`
+/// (see [`pypi_root`]).
+pub fn pypi_units(root: &Path, spec: &str) -> Vec<Unit> {
+    python_files(root, "pypi", spec, default_skip)
 }
 
 /// The importable modules at the top of an unpacked wheel: packages
@@ -358,9 +357,9 @@ pub fn top_level_modules(root: &Path) -> Vec<String> {
     modules
 }
 
-/// The unpacked tree of the pinned distribution `spec` in the cache,
-/// downloaded with pip and unpacked on first use. For a wheel this is the
-/// directory that goes on `sys.path`.
+/// The unpacked tree of the pinned distribution `spec` in the cache (wheel
+/// or sdist), downloaded with pip and unpacked on first use; later runs reuse
+/// it. For a wheel this is the directory that goes on `sys.path`.
 pub fn pypi_root(python: &Path, spec: &str) -> Result<PathBuf> {
     check_pin(spec)?;
     let slug: String = spec

@@ -529,16 +529,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn streaming_reader_sees_every_row_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("many.parquet");
+    /// 150 distinct rows (more than one 64-row batch) written to DIR/many.parquet.
+    fn many_rows(dir: &Path) -> (PathBuf, Vec<FunctionRecord>) {
+        let path = dir.join("many.parquet");
         let rows: Vec<FunctionRecord> = (0..150)
             .map(|i| {
                 FunctionRecord::error("files", &format!("f{i}"), "b.py", "syntax_error", "bad")
             })
             .collect();
         write_parquet(&path, &rows).unwrap();
+        (path, rows)
+    }
+
+    #[test]
+    fn streaming_reader_sees_every_row_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, rows) = many_rows(dir.path());
         let mut seen = Vec::new();
         for_each_parquet_row(&path, |r: FunctionRecord| {
             seen.push(r);
@@ -551,13 +557,7 @@ mod tests {
     #[test]
     fn keyed_reader_deserializes_only_the_rows_it_keeps() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("many.parquet");
-        let rows: Vec<FunctionRecord> = (0..150)
-            .map(|i| {
-                FunctionRecord::error("files", &format!("f{i}"), "b.py", "syntax_error", "bad")
-            })
-            .collect();
-        write_parquet(&path, &rows).unwrap();
+        let (path, rows) = many_rows(dir.path());
         let wanted: Vec<&str> = [3, 64, 65, 149]
             .iter()
             .map(|&i| rows[i].id.as_str())

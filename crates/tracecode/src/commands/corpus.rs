@@ -175,11 +175,12 @@ pub fn run(args: &CorpusArgs) -> Result<CorpusSummary> {
     let mut provided = Provided::default();
     for spec in args.pypi.iter().chain(&config.pypi) {
         sources::check_pin(spec)?;
-        match sources::pypi_units(&python, spec) {
-            Ok(found) => {
+        match sources::pypi_root(&python, spec) {
+            Ok(root) => {
+                let found = sources::pypi_units(&root, spec);
                 eprintln!("[corpus] {spec}: {} files", found.len());
                 units.extend(found);
-                provided.add(spec, &sources::pypi_root(&python, spec)?);
+                provided.add(spec, &root);
             }
             Err(e) => {
                 eprintln!("[corpus] WARNING: {spec} skipped: {e:#}");
